@@ -1,0 +1,283 @@
+"""The OCI image layout on disk: `oci-layout`, `index.json`, `blobs/sha256/...`.
+
+Blobs are content-addressed and shared by everything that refers to them.
+`index.json` is replaced by rename under a lock; blobs appear only complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from sealift.errors import NotFoundError, StoreError
+from sealift.oci import media
+from sealift.oci.blobwriter import BlobWriter, _os_error
+from sealift.oci.descriptor import Descriptor
+from sealift.oci.digest import check_digest, digest_bytes, hex_part
+
+MAX_JSON = 4 * 1024 * 1024
+"""Manifests, indexes and configs are small; refuse to parse anything bigger."""
+
+CHUNK = 1024 * 1024
+
+OCI_LAYOUT_JSON = b'{"imageLayoutVersion":"1.0.0"}'
+
+
+class Layout:
+    """An OCI image layout directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.blobs_dir = root / "blobs" / "sha256"
+        self.tmp_dir = root / ".sealift-tmp"
+        self._lock_path = root / ".sealift-lock"
+
+    # -- creating and opening -------------------------------------------------
+
+    @classmethod
+    def create(cls, root: Path) -> Layout:
+        """Open the layout at `root`, creating an empty one if there is none."""
+        layout = cls(root)
+        try:
+            layout.blobs_dir.mkdir(parents=True, exist_ok=True)
+            if not (root / "oci-layout").exists():
+                _atomic_write(root / "oci-layout", OCI_LAYOUT_JSON, layout.tmp_dir)
+            if not (root / "index.json").exists():
+                layout._write_index({"schemaVersion": 2, "mediaType": media.OCI_INDEX,
+                                     "manifests": []})
+        except OSError as exc:
+            raise _os_error(exc) from exc
+        return layout
+
+    @classmethod
+    def open(cls, root: Path) -> Layout:
+        if not (root / "oci-layout").is_file() or not (root / "index.json").is_file():
+            raise StoreError(f"{root} is not an OCI image layout")
+        return cls(root)
+
+    # -- blobs ----------------------------------------------------------------
+
+    def blob_path(self, digest: str) -> Path:
+        return self.blobs_dir / hex_part(digest)
+
+    def has_blob(self, digest: str) -> bool:
+        return self.blob_path(digest).is_file()
+
+    def blob_size(self, digest: str) -> int:
+        try:
+            return self.blob_path(digest).stat().st_size
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {digest} is not in the store") from None
+
+    def open_blob(self, digest: str) -> IO[bytes]:
+        try:
+            return self.blob_path(digest).open("rb")
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {digest} is not in the store") from None
+
+    def iter_blob(self, digest: str, chunk: int = CHUNK) -> Iterator[bytes]:
+        with self.open_blob(digest) as f:
+            while data := f.read(chunk):
+                yield data
+
+    def read_json(self, digest: str) -> Any:
+        """Parse a small JSON blob (manifest, index, config)."""
+        with self.open_blob(digest) as f:
+            data = f.read(MAX_JSON + 1)
+        if len(data) > MAX_JSON:
+            raise StoreError(f"blob {digest} is too large to be a manifest or config")
+        if digest_bytes(data) != digest:
+            raise StoreError(f"blob {digest} in the store is corrupt")
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise StoreError(f"blob {digest} is not valid JSON: {exc}") from None
+
+    def writer(self, expected_digest: str | None = None,
+               expected_size: int | None = None) -> BlobWriter:
+        """A BlobWriter that lands in this layout's blobs directory."""
+        if expected_digest is not None:
+            check_digest(expected_digest)
+        self.blobs_dir.mkdir(parents=True, exist_ok=True)
+        return BlobWriter(self.tmp_dir, self.blobs_dir, expected_digest, expected_size)
+
+    def put_bytes(self, data: bytes, expected_digest: str | None = None) -> str:
+        digest = digest_bytes(data)
+        if self.has_blob(digest) and expected_digest in (None, digest):
+            return digest
+        with self.writer(expected_digest, len(data)) as w:
+            w.write(data)
+            return w.commit()
+
+    def put_json(self, doc: Any, media_type: str) -> Descriptor:
+        """Store `doc` as canonical JSON and return its descriptor."""
+        data = canonical_json(doc)
+        return Descriptor(media_type, self.put_bytes(data), len(data))
+
+    def put_stream(self, chunks: Iterable[bytes], expected_digest: str | None = None,
+                   expected_size: int | None = None) -> tuple[str, int]:
+        """Store a stream; skip the write when the expected blob is already here."""
+        if expected_digest is not None and self.has_blob(expected_digest):
+            for _ in chunks:
+                pass
+            return expected_digest, self.blob_size(expected_digest)
+        with self.writer(expected_digest, expected_size) as w:
+            for chunk in chunks:
+                w.write(chunk)
+            return w.commit(), w.size
+
+    def blob_digests(self) -> set[str]:
+        if not self.blobs_dir.is_dir():
+            return set()
+        return {"sha256:" + p.name for p in self.blobs_dir.iterdir() if len(p.name) == 64}
+
+    def remove_blob(self, digest: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.blob_path(digest).unlink()
+
+    # -- index.json -----------------------------------------------------------
+
+    def index(self) -> dict[str, Any]:
+        try:
+            with (self.root / "index.json").open("rb") as f:
+                data = f.read(MAX_JSON + 1)
+        except FileNotFoundError:
+            raise StoreError(f"{self.root} is not an OCI image layout (no index.json)") from None
+        try:
+            doc = json.loads(data)
+        except ValueError as exc:
+            raise StoreError(f"{self.root}/index.json is not valid JSON: {exc}") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("manifests", []), list):
+            raise StoreError(f"{self.root}/index.json is not an OCI index")
+        return doc
+
+    def entries(self) -> list[Descriptor]:
+        return [Descriptor.from_json(m) for m in self.index().get("manifests", [])]
+
+    def refs(self) -> dict[str, Descriptor]:
+        """Entries of index.json by their ref name."""
+        out: dict[str, Descriptor] = {}
+        for entry in self.entries():
+            name = entry.annotations.get(media.REF_NAME)
+            if name:
+                out[name] = entry
+        return out
+
+    def resolve(self, ref: str) -> Descriptor:
+        found = self.refs().get(ref)
+        if found is None:
+            raise NotFoundError(f"{ref} is not in the store")
+        return found
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the layout's write lock (index edits and garbage collection)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def editing_entries(self) -> Iterator[list[Descriptor]]:
+        """Yield index.json's entries to change in place; written atomically at the end.
+
+        Nothing is written if the block raises.
+        """
+        with self.locked():
+            doc = self.index()
+            entries = [Descriptor.from_json(m) for m in doc.get("manifests", [])]
+            yield entries
+            doc["manifests"] = [e.to_json() for e in entries]
+            self._write_index(doc)
+
+    def set_ref(self, ref: str, desc: Descriptor) -> None:
+        """Name `desc` as `ref` in index.json, replacing any earlier entry of that name."""
+        with self.editing_entries() as entries:
+            entries[:] = [e for e in entries if e.annotations.get(media.REF_NAME) != ref]
+            entries.append(desc.with_annotations({**desc.annotations, media.REF_NAME: ref}))
+
+    def _write_index(self, doc: dict[str, Any]) -> None:
+        try:
+            _atomic_write(self.root / "index.json", canonical_json(doc), self.tmp_dir)
+        except OSError as exc:
+            raise _os_error(exc) from exc
+
+    # -- graph ----------------------------------------------------------------
+
+    def children(self, desc: Descriptor) -> list[Descriptor]:
+        """Descriptors that a manifest or index refers to (config, layers, manifests)."""
+        return children_of(desc, self.read_json(desc.digest))
+
+    def walk(self, desc: Descriptor) -> Iterator[Descriptor]:
+        """`desc` and every descriptor reachable from it, each blob once."""
+        seen: set[str] = set()
+        stack = [desc]
+        while stack:
+            current = stack.pop()
+            if current.digest in seen:
+                continue
+            seen.add(current.digest)
+            yield current
+            if is_container(current):
+                stack.extend(reversed(self.children(current)))
+
+    def referenced_blobs(self) -> set[str]:
+        out: set[str] = set()
+        for entry in self.entries():
+            out.update(d.digest for d in self.walk(entry))
+        return out
+
+    def collect_garbage(self) -> tuple[int, int]:
+        """Delete blobs nothing in index.json reaches; return (count, bytes) freed."""
+        with self.locked():
+            keep = self.referenced_blobs()
+            count = freed = 0
+            for digest in self.blob_digests() - keep:
+                freed += self.blob_size(digest)
+                self.remove_blob(digest)
+                count += 1
+            shutil.rmtree(self.tmp_dir, ignore_errors=True)
+            return count, freed
+
+
+def is_container(desc: Descriptor) -> bool:
+    return desc.media_type in media.INDEX_TYPES or desc.media_type in media.MANIFEST_TYPES
+
+
+def children_of(desc: Descriptor, doc: Any) -> list[Descriptor]:
+    if not isinstance(doc, dict):
+        raise StoreError(f"{desc.digest} is not a JSON object")
+    if desc.media_type in media.INDEX_TYPES:
+        return [Descriptor.from_json(m) for m in doc.get("manifests", [])]
+    out = [Descriptor.from_json(doc["config"])] if isinstance(doc.get("config"), dict) else []
+    return out + [Descriptor.from_json(layer) for layer in doc.get("layers", [])]
+
+
+def canonical_json(doc: Any) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def _atomic_write(path: Path, data: bytes, tmp_dir: Path) -> None:
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="tmp-", dir=tmp_dir)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
