@@ -16,7 +16,8 @@
     │   └── SignatureError
     ├── DeployError                 install / upgrade / rollback failed
     ├── LockedError                 another operation holds the lock
-    └── DiskFullError               no space left while writing
+    ├── DiskFullError               no space left while writing
+    └── UsageError                  an argument is malformed
 
 Tracebacks are for bugs: the CLI prints `error: <message>` for these and exits 1.
 """
@@ -100,4 +101,8 @@ class LockedError(SealiftError):
 
 
 class DiskFullError(SealiftError):
+    pass
+
+
+class UsageError(SealiftError):
     pass

@@ -43,9 +43,11 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="sealift", standalone_mode=False)
     except click.exceptions.Abort:
         fail("interrupted; nothing was changed", 130)
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        fail(exc.format_message() + hint, exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        fail(exc.format_message(), exc.exit_code)
     except SealiftError as exc:
         fail(exc.message)
     except KeyboardInterrupt:

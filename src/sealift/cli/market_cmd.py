@@ -1,0 +1,125 @@
+"""`sealift publish` and `sealift market list|show|remove`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from sealift.cli import ui
+from sealift.cli.context import Env
+from sealift.cli.options import platform_options
+from sealift.errors import NotFoundError
+from sealift.market import format as fmt
+from sealift.market.catalog import AppVersion, Market
+from sealift.market.publish import PublishOptions, publish
+from sealift.model.load import parse_model_text
+from sealift.oci.descriptor import Platform
+
+
+@click.command("publish")
+@click.argument("model_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--version", "version", help="Publish as this version (overrides the file).")
+@platform_options
+@click.option("--source", type=click.Choice(["auto", "engine", "registry"]), default="auto",
+              show_default=True, help="Where images come from: the local engine, their "
+              "registry, or the engine when it has them.")
+@click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST[:PORT]",
+              help="Use plain HTTP for this registry (loopback always is).")
+@click.option("--force", is_flag=True, help="Replace a version that is already published.")
+@click.pass_obj
+def publish_cmd(env: Env, model_file: Path, version: str | None, platforms: tuple[Platform, ...],
+                source: str, insecure: tuple[str, ...], force: bool) -> None:
+    """Pin every image of MODEL_FILE to a digest and copy it into the local market."""
+    model = parse_model_text(_read_text(model_file), str(model_file))
+    market = Market(env.store)
+    options = PublishOptions(version=version, platforms=platforms, source=source,
+                             insecure=insecure, force=force)
+    ui.step(f"publishing {model.name}:{version or model.version} "
+            f"({len(model.components)} components)")
+    app = publish(market, model, options, ui.progress())
+    total = sum(c.size for c in app.components)
+    ui.step(f"published {app.ref} ({ui.human_size(total)}, digest {app.digest})")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFoundError(f"{path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotFoundError(f"cannot read {path}: {exc}") from None
+
+
+@click.group("market")
+def market_group() -> None:
+    """The app versions in the local market."""
+
+
+@market_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def market_list(env: Env, as_json: bool) -> None:
+    """Every app version in the market."""
+    apps = Market(env.store).list()
+    if as_json:
+        ui.print_json([_summary(a) for a in apps])
+        return
+    if not apps:
+        ui.out.print("The market is empty: `sealift publish` or `sealift import` adds to it.")
+        return
+    table = Table("APP", "VERSION", "COMPONENTS", "PLATFORMS", "SIZE", "DIGEST", box=None)
+    for app in apps:
+        s = _summary(app)
+        table.add_row(app.name, app.version, str(len(app.components)),
+                      ", ".join(s["platforms"]), ui.human_size(s["size"]), app.digest[:19])
+    ui.out.print(table)
+
+
+@market_group.command("show")
+@click.argument("ref", metavar="NAME:VERSION")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def market_show(env: Env, ref: str, as_json: bool) -> None:
+    """The components of one app version, their pinned images, platforms and sizes."""
+    app = Market(env.store).find(ref)
+    if as_json:
+        ui.print_json(_details(app))
+        return
+    ui.out.print(f"[bold]{app.ref}[/bold]  {app.model.description or ''}")
+    ui.out.print(f"digest   {app.digest}\ncreated  {app.created}")
+    table = Table("COMPONENT", "IMAGE", "PLATFORMS", "SIZE", box=None)
+    for comp in app.components:
+        table.add_row(comp.name, comp.image, ", ".join(map(str, comp.platforms)),
+                      ui.human_size(comp.size))
+    ui.out.print(table)
+
+
+@market_group.command("remove")
+@click.argument("ref", metavar="NAME:VERSION")
+@click.pass_obj
+def market_remove(env: Env, ref: str) -> None:
+    """Remove an app version and free the blobs nothing else uses."""
+    name, version = fmt.split_ref(ref)
+    count, freed = Market(env.store).remove(name, version)
+    ui.step(f"removed {ref}; freed {count} blobs ({ui.human_size(freed)})")
+
+
+def _summary(app: AppVersion) -> dict[str, Any]:
+    platforms = sorted({str(p) for c in app.components for p in c.platforms})
+    return {"name": app.name, "version": app.version, "digest": app.digest,
+            "created": app.created, "components": len(app.components),
+            "platforms": platforms, "size": sum(c.size for c in app.components)}
+
+
+def _details(app: AppVersion) -> dict[str, Any]:
+    return {**_summary(app), "description": app.model.description,
+            "components": [{"name": c.name, "image": c.image, "digest": c.descriptor.digest,
+                            "media_type": c.descriptor.media_type,
+                            "platforms": [str(p) for p in c.platforms], "size": c.size}
+                           for c in app.components]}
+
+
+commands: list[click.Command] = [publish_cmd, market_group]

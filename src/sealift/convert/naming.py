@@ -1,0 +1,25 @@
+"""Names that fit the app model: components, apps and volumes are [a-z0-9-]."""
+
+from __future__ import annotations
+
+import re
+
+MAX_NAME = 63
+
+
+def dns_name(text: str, fallback: str = "app") -> str:
+    """`My_Project.v2` -> `my-project-v2`: lower case, runs of other characters become `-`."""
+    name = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    name = name[:MAX_NAME].rstrip("-")
+    return name or fallback
+
+
+def parameter_name(text: str) -> str:
+    """`db-credentials/password` -> `db_credentials_password` ([A-Za-z_][A-Za-z0-9_]*)."""
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_") or "value"
+    return "_" + name if name[0].isdigit() else name
+
+
+def escape_template(text: str) -> str:
+    """Literal text placed where the model substitutes `${name}`: `${` becomes `$${`."""
+    return text.replace("${", "$${")

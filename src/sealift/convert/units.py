@@ -1,0 +1,82 @@
+"""Durations, CPU and memory written the way the app model reads them."""
+
+from __future__ import annotations
+
+import re
+
+from sealift.errors import ConvertError
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNIT_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0,
+            "h": 3600000.0}
+_BINARY = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+_QUANTITY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P|k)?$")
+
+
+def duration_ms(text: str | int | float, where: str) -> int:
+    """Go-style durations (`1m30s`, `500ms`) or plain seconds, as milliseconds."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return round(float(text) * 1000)
+    value = str(text).strip()
+    if not value or _DURATION_PART.sub("", value) != "":
+        raise ConvertError(f"{where}: {value!r} is not a duration; write it like 10s or 1m30s")
+    return round(sum(float(n) * _UNIT_MS[u] for n, u in _DURATION_PART.findall(value)))
+
+
+def format_duration(ms: int) -> str:
+    """One unit, the largest that is exact: 90000 -> `90s`, 60000 -> `1m`."""
+    for unit, size in (("h", 3600000), ("m", 60000), ("s", 1000)):
+        if ms and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
+def duration(text: str | int | float, where: str) -> str:
+    return format_duration(duration_ms(text, where))
+
+
+def seconds(value: int) -> str:
+    return format_duration(value * 1000)
+
+
+def cpu(value: str | int | float, where: str) -> str:
+    """`0.5`, `"1.5"`, `"500m"` -> millicores as `500m`."""
+    text = str(value).strip()
+    try:
+        millis = int(text[:-1]) if text.endswith("m") else round(float(text) * 1000)
+    except ValueError:
+        raise ConvertError(f"{where}: {value!r} is not a CPU amount; write 0.5 or 500m") from None
+    return f"{max(millis, 1)}m"
+
+
+def binary_bytes(text: str | int, where: str) -> int:
+    """Compose byte values: `512m`, `1g`, `1gb`, `1024k`, or a number of bytes."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgt]?)b?", str(text).strip().lower())
+    if match is None:
+        raise ConvertError(f"{where}: {text!r} is not a size; write it like 512m or 1g")
+    return int(float(match.group(1)) * _BINARY[match.group(2)])
+
+
+def quantity_from_bytes(size: int) -> str:
+    """The largest exact binary unit: 536870912 -> `512Mi`; rounds up to Ki otherwise."""
+    for unit, factor in (("Ti", 1024**4), ("Gi", 1024**3), ("Mi", 1024**2)):
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{max(-(-size // 1024), 1)}Ki"
+
+
+def memory_from_compose(value: str | int, where: str) -> str:
+    return quantity_from_bytes(binary_bytes(value, where))
+
+
+def quantity_from_kubernetes(value: str | int, where: str) -> str:
+    """Kubernetes quantities pass through when the model reads them; bytes are converted."""
+    text = str(value).strip()
+    if _QUANTITY.match(text) and not text.isdigit():
+        return text[:-1] + "K" if text.endswith("k") else text
+    try:
+        return quantity_from_bytes(int(float(text)))
+    except ValueError:
+        raise ConvertError(f"{where}: {value!r} is not a quantity; write it like 256Mi") from None

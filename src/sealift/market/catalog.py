@@ -1,0 +1,201 @@
+"""The local market: app versions in the OCI store, named in index.json."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sealift.errors import AlreadyExistsError, NotFoundError, StoreError
+from sealift.market import format as fmt
+from sealift.market.format import APP_ARTIFACT, APP_CONFIG, COMPONENT
+from sealift.model.app import AppModel
+from sealift.model.normal import from_json
+from sealift.oci import media
+from sealift.oci.descriptor import Descriptor, Platform
+from sealift.oci.layout import Layout
+
+__all__ = ["APP_ARTIFACT", "APP_CONFIG", "COMPONENT", "AppVersion", "ComponentImage", "Market"]
+
+
+@dataclass(frozen=True)
+class ComponentImage:
+    name: str
+    image: str
+    descriptor: Descriptor
+    platforms: list[Platform]
+    size: int
+
+
+@dataclass(frozen=True)
+class AppVersion:
+    name: str
+    version: str
+    descriptor: Descriptor
+    model: AppModel
+    components: list[ComponentImage] = field(default_factory=list)
+    created: str = ""
+
+    @property
+    def ref(self) -> str:
+        return fmt.version_ref(self.name, self.version)
+
+    @property
+    def digest(self) -> str:
+        return self.descriptor.digest
+
+    def component(self, name: str) -> ComponentImage:
+        for comp in self.components:
+            if comp.name == name:
+                return comp
+        raise NotFoundError(f"{self.ref} has no component named {name!r}")
+
+
+class Market:
+    """App versions published into (or imported into) one OCI store."""
+
+    def __init__(self, store_dir: Path) -> None:
+        self.layout = Layout.create(store_dir)
+
+    def list(self) -> list[AppVersion]:
+        apps = [self._read(desc) for desc in self._app_entries().values()]
+        return sorted(apps, key=lambda a: (a.name, semver_key(a.version)))
+
+    def has(self, name: str, version: str) -> bool:
+        return fmt.version_ref(name, version) in self._app_entries()
+
+    def get(self, name: str, version: str) -> AppVersion:
+        desc = self._app_entries().get(fmt.version_ref(name, version))
+        if desc is None:
+            raise NotFoundError(self._missing_message(name, version))
+        return self._read(desc)
+
+    def find(self, ref: str) -> AppVersion:
+        return self.get(*fmt.split_ref(ref))
+
+    def blobs(self, app: AppVersion) -> set[str]:
+        return {d.digest for d in self.layout.walk(app.descriptor)}
+
+    def register(self, index: Descriptor, *, force: bool = False) -> AppVersion:
+        """Name an app index (whose blobs are all in the store) and its components."""
+        app = self._read(index)
+        self._check_complete(app)
+        names = {app.ref: index}
+        for comp in app.components:
+            names[fmt.component_ref(app.name, comp.name, app.version)] = comp.descriptor
+        with self.layout.editing_entries() as entries:
+            existing = _named(entries).get(app.ref)
+            if existing is not None and not force:
+                if existing.digest == index.digest:
+                    return app
+                raise AlreadyExistsError(
+                    f"{app.ref} is already in the market with other content; versions are "
+                    "immutable: publish a new version, or pass --force to replace it")
+            old = _owned_refs(app.name, app.version, entries)
+            entries[:] = [e for e in entries if e.annotations.get(media.REF_NAME) not in old]
+            entries.extend(d.with_annotations({**d.annotations, media.REF_NAME: ref})
+                           for ref, d in names.items())
+        return app
+
+    def remove(self, name: str, version: str) -> tuple[int, int]:
+        """Forget a version and free every blob no other version references."""
+        self.get(name, version)
+        with self.layout.editing_entries() as entries:
+            owned = _owned_refs(name, version, entries)
+            entries[:] = [e for e in entries if e.annotations.get(media.REF_NAME) not in owned]
+        return self.layout.collect_garbage()
+
+    # -- reading ----------------------------------------------------------------
+
+    def _app_entries(self) -> dict[str, Descriptor]:
+        return {ref: d for ref, d in self.layout.refs().items()
+                if d.artifact_type == APP_ARTIFACT and "/" not in ref}
+
+    def _read(self, desc: Descriptor) -> AppVersion:
+        doc = self.layout.read_json(desc.digest)
+        if doc.get("artifactType") != APP_ARTIFACT:
+            raise StoreError(f"{desc.digest} is not a sealift app version")
+        annotations = doc.get("annotations") or {}
+        entries = [Descriptor.from_json(m) for m in doc.get("manifests", [])]
+        model = self._read_model(entries)
+        app_desc = Descriptor(desc.media_type, desc.digest, desc.size,
+                              {k: v for k, v in desc.annotations.items() if k != media.REF_NAME},
+                              artifact_type=APP_ARTIFACT)
+        return AppVersion(
+            name=str(annotations.get(fmt.APP_NAME, model.name)),
+            version=str(annotations.get(fmt.APP_VERSION, model.version)),
+            descriptor=app_desc, model=model,
+            components=[self._component(e, model) for e in entries if COMPONENT in e.annotations],
+            created=str(annotations.get(fmt.CREATED, "")),
+        )
+
+    def _read_model(self, entries: list[Descriptor]) -> AppModel:
+        for entry in entries:
+            if entry.annotations.get(fmt.ROLE) == "model":
+                manifest = self.layout.read_json(entry.digest)
+                config = Descriptor.from_json(manifest["config"])
+                return from_json(self.layout.read_json(config.digest))
+        raise StoreError("app version has no model manifest")
+
+    def _component(self, entry: Descriptor, model: AppModel) -> ComponentImage:
+        name = entry.annotations[COMPONENT]
+        comp = model.components.get(name)
+        image = comp.image if comp is not None else ""
+        return ComponentImage(name=name, image=image,
+                              descriptor=entry.with_annotations({}),
+                              platforms=self._platforms(entry),
+                              size=sum(d.size for d in self.layout.walk(entry)))
+
+    def _platforms(self, desc: Descriptor) -> list[Platform]:
+        if desc.media_type in media.INDEX_TYPES:
+            return [c.platform for c in self.layout.children(desc) if c.platform is not None]
+        manifest = self.layout.read_json(desc.digest)
+        config = self.layout.read_json(Descriptor.from_json(manifest["config"]).digest)
+        if "architecture" not in config:
+            return []
+        return [Platform.from_json(config)]
+
+    def _check_complete(self, app: AppVersion) -> None:
+        missing = [d.digest for d in self.layout.walk(app.descriptor)
+                   if not self.layout.has_blob(d.digest)]
+        if missing:
+            raise StoreError(f"{app.ref} is incomplete: {len(missing)} blob(s) missing "
+                             f"from the store, first {missing[0]}")
+
+    def _missing_message(self, name: str, version: str) -> str:
+        others = sorted((a.version for a in self._versions_of(name)), key=semver_key)
+        if others:
+            return (f"{name}:{version} is not in the market; it has {name} "
+                    f"{', '.join(others)}")
+        return (f"{name}:{version} is not in the market; `sealift market list` shows "
+                "what is, `sealift publish` or `sealift import` adds to it")
+
+    def _versions_of(self, name: str) -> list[AppVersion]:
+        return [self._read(d) for ref, d in self._app_entries().items()
+                if ref.split(":", 1)[0] == name]
+
+
+def _named(entries: list[Descriptor]) -> dict[str, Descriptor]:
+    return {e.annotations[media.REF_NAME]: e for e in entries if media.REF_NAME in e.annotations}
+
+
+def _owned_refs(name: str, version: str, entries: list[Descriptor]) -> set[str]:
+    """The app ref and its component refs (`shop:1.0.0`, `shop/*:1.0.0`)."""
+    prefix, suffix = f"{name}/", f":{version}"
+    return {ref for ref in _named(entries)
+            if ref == fmt.version_ref(name, version)
+            or (ref.startswith(prefix) and ref.endswith(suffix)
+                and "/" not in ref[len(prefix):-len(suffix)])}
+
+
+_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$")
+
+
+def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
+    """Sort key: 1.0.0-rc.1 < 1.0.0 < 1.0.1 < 1.10.0."""
+    m = _SEMVER.match(version)
+    if not m:
+        return (0, 0, 0, 0, ((1, version),))
+    pre = m.group(4)
+    pre_key = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split(".")) if pre else ()
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3)), 0 if pre else 1, pre_key)

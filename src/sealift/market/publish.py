@@ -1,0 +1,127 @@
+"""Publish: pin every component image to a digest, copy it into the store, name the version."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sealift.errors import AlreadyExistsError, SealiftError
+from sealift.market import format as fmt
+from sealift.market.catalog import AppVersion, Market
+from sealift.model.app import AppModel
+from sealift.model.normal import to_json, with_images
+from sealift.oci import media
+from sealift.oci.copy import CopiedImage, copy_image
+from sealift.oci.descriptor import Descriptor, Platform
+from sealift.oci.layout import Layout, canonical_json
+from sealift.progress import NO_PROGRESS, Progress
+
+EMPTY_JSON = b"{}"
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    version: str | None = None
+    platforms: Sequence[Platform] = ()
+    source: str = "auto"
+    insecure: Sequence[str] = ()
+    docker_config: Path | None = None
+    force: bool = False
+
+
+@dataclass
+class _Images:
+    copied: dict[str, CopiedImage] = field(default_factory=dict)
+
+
+def publish(market: Market, model: AppModel, options: PublishOptions,
+            progress: Progress = NO_PROGRESS) -> AppVersion:
+    """Publish `model` into `market`; on any failure the market is as it was."""
+    if options.version:
+        model = model.model_copy(update={"version": options.version})
+    if market.has(model.name, model.version) and not options.force:
+        raise AlreadyExistsError(
+            f"{model.name}:{model.version} is already in the market; versions are immutable: "
+            "publish a new version (--version), or pass --force to replace it")
+    with _cleanup_on_failure(market.layout):
+        images = _copy_images(market.layout, model, options, progress)
+        index = _write_app_index(market.layout, model, images)
+        return market.register(index, force=options.force)
+
+
+def _copy_images(layout: Layout, model: AppModel, options: PublishOptions,
+                 progress: Progress) -> _Images:
+    images = _Images()
+    for name, component in model.components.items():
+        if component.image in images.copied:
+            continue
+        progress.note(f"{name}: {component.image}")
+        try:
+            images.copied[component.image] = copy_image(
+                layout, component.image, source=options.source, platforms=options.platforms,
+                insecure=options.insecure, docker_config=options.docker_config,
+                progress=progress)
+        except SealiftError as exc:
+            raise type(exc)(f"component {name}: {exc}") from exc
+    return images
+
+
+def pinned(reference: str, digest: str) -> str:
+    """`repo:tag` or `repo:tag@sha256:old` -> `repo:tag@<digest>`."""
+    return reference.split("@", 1)[0] + "@" + digest
+
+
+def _write_app_index(layout: Layout, model: AppModel, images: _Images) -> Descriptor:
+    pins = {name: pinned(c.image, images.copied[c.image].descriptor.digest)
+            for name, c in model.components.items()}
+    model_manifest = _write_model_manifest(layout, with_images(model, pins))
+    entries = [model_manifest.to_json()]
+    for name, component in model.components.items():
+        image = images.copied[component.image].descriptor
+        entries.append(image.with_annotations({fmt.COMPONENT: name}).to_json())
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": media.OCI_INDEX,
+        "artifactType": fmt.APP_ARTIFACT,
+        "manifests": entries,
+        "annotations": {
+            fmt.APP_NAME: model.name,
+            fmt.APP_VERSION: model.version,
+            fmt.CREATED: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+    }
+    desc = layout.put_json(doc, media.OCI_INDEX)
+    return Descriptor(desc.media_type, desc.digest, desc.size, artifact_type=fmt.APP_ARTIFACT)
+
+
+def _write_model_manifest(layout: Layout, model: AppModel) -> Descriptor:
+    config_bytes = canonical_json(to_json(model))
+    config = Descriptor(fmt.APP_CONFIG, layout.put_bytes(config_bytes), len(config_bytes))
+    empty = Descriptor(media.OCI_EMPTY, layout.put_bytes(EMPTY_JSON), len(EMPTY_JSON))
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": media.OCI_MANIFEST,
+        "artifactType": fmt.APP_ARTIFACT,
+        "config": config.to_json(),
+        "layers": [empty.to_json()],
+    }
+    desc = layout.put_json(manifest, media.OCI_MANIFEST)
+    return Descriptor(desc.media_type, desc.digest, desc.size, {fmt.ROLE: "model"},
+                      artifact_type=fmt.APP_ARTIFACT)
+
+
+@contextlib.contextmanager
+def _cleanup_on_failure(layout: Layout) -> Iterator[None]:
+    """Remove the blobs a failed publish wrote that nothing else references."""
+    before = layout.blob_digests()
+    try:
+        yield
+    except BaseException:
+        with layout.locked():
+            new = layout.blob_digests() - before
+            for digest in new - layout.referenced_blobs():
+                layout.remove_blob(digest)
+        raise

@@ -1,0 +1,147 @@
+"""Load images from the OCI store into the engine: a `docker load` tar built on the fly.
+
+The tar is the legacy `docker save` layout (manifest.json, <config>.json, <layer>/layer.tar)
+that every engine from 20.10 on accepts; layer blobs go in as they are stored (gzip), the
+engine decompresses them. Nothing is ever pulled from a registry.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+import docker.errors
+
+from sealift.errors import NotFoundError, PlatformError
+from sealift.oci import media
+from sealift.oci.descriptor import Descriptor, Platform
+from sealift.oci.digest import hex_part
+from sealift.oci.layout import Layout
+from sealift.progress import Progress
+from sealift.targets.base import ImageToLoad
+from sealift.targets.docker.engine import engine_errors
+
+BLOCK = 512
+
+
+def pick_manifest(layout: Layout, desc: Descriptor, platform: Platform) -> Descriptor:
+    """The image manifest for `platform` (from an index), or `desc` itself."""
+    if desc.media_type not in media.INDEX_TYPES:
+        return desc
+    children = layout.children(desc)
+    for child in children:
+        if child.platform is not None and platform.matches(child.platform):
+            return pick_manifest(layout, child, platform)
+    have = ", ".join(str(c.platform) for c in children if c.platform) or "none"
+    raise PlatformError(f"the image has no {platform} variant (it has {have}); "
+                        "export/publish it with that platform")
+
+
+def image_id(layout: Layout, manifest: Descriptor) -> str:
+    """The engine's id of an image = the digest of its config blob."""
+    return str(layout.read_json(manifest.digest)["config"]["digest"])
+
+
+def check_platform(layout: Layout, manifest: Descriptor, platform: Platform) -> None:
+    config = layout.read_json(image_id(layout, manifest))
+    arch = config.get("architecture")
+    if arch and arch != platform.architecture:
+        raise PlatformError(f"the image is for {config.get('os', 'linux')}/{arch}, not "
+                            f"{platform}; publish it for {platform}")
+
+
+def load_missing(client: docker.DockerClient, layout: Layout, images: list[ImageToLoad],
+                 platform: Platform, progress: Progress) -> dict[str, str]:
+    """Load every image the engine lacks; return pinned reference -> image id."""
+    ids: dict[str, str] = {}
+    for image in images:
+        if image.reference in ids:
+            continue
+        manifest = _manifest_for(layout, image, platform)
+        ids[image.reference] = image_id(layout, manifest)
+        if not _engine_has(client, ids[image.reference]):
+            progress.note(f"loading image of {image.component} into the engine")
+            _load(client, layout, manifest, _tag_of(image.reference), progress)
+    return ids
+
+
+def _manifest_for(layout: Layout, image: ImageToLoad, platform: Platform) -> Descriptor:
+    if not layout.has_blob(image.descriptor.digest):
+        raise NotFoundError(f"the image of {image.component} ({image.reference}) is missing "
+                            "from the store; import or publish the app version again")
+    manifest = pick_manifest(layout, image.descriptor, platform)
+    check_platform(layout, manifest, platform)
+    return manifest
+
+
+def _engine_has(client: docker.DockerClient, image: str) -> bool:
+    with engine_errors("looking up an image"):
+        try:
+            client.images.get(image)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+
+
+def _tag_of(reference: str) -> str:
+    """`reg/shop/web:1.0.0@sha256:...` -> `reg/shop/web:1.0.0` (what `docker images` shows)."""
+    name = reference.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return name if ":" in last else name + ":latest"
+
+
+def _load(client: docker.DockerClient, layout: Layout, manifest: Descriptor, tag: str,
+          progress: Progress) -> None:
+    doc = layout.read_json(manifest.digest)
+    layers = [Descriptor.from_json(layer) for layer in doc.get("layers", [])]
+    progress.begin(tag, sum(layer.size for layer in layers))
+    with engine_errors(f"loading {tag}"):
+        for answer in client.api.load_image(legacy_tar(layout, doc, tag, progress)):
+            if isinstance(answer, dict) and answer.get("error"):
+                raise docker.errors.APIError(str(answer["error"]))
+    progress.end()
+
+
+def legacy_tar(layout: Layout, manifest: dict[str, Any], tag: str,
+               progress: Progress) -> Iterator[bytes]:
+    """Stream a `docker load` tar for one image manifest, blob by blob."""
+    config = Descriptor.from_json(manifest["config"])
+    layers = [Descriptor.from_json(layer) for layer in manifest.get("layers", [])]
+    names = [f"{hex_part(layer.digest)}/layer.tar" for layer in layers]
+    index = [{"Config": f"{hex_part(config.digest)}.json", "RepoTags": [tag], "Layers": names}]
+    yield from _member(f"{hex_part(config.digest)}.json", config.size,
+                       layout.iter_blob(config.digest))
+    for layer, name in zip(layers, names, strict=True):
+        yield _dir_header(name.split("/")[0])
+        for chunk in _member(name, layer.size, layout.iter_blob(layer.digest)):
+            progress.advance(len(chunk))
+            yield chunk
+    data = json.dumps(index).encode()
+    yield from _member("manifest.json", len(data), iter([data]))
+    yield b"\0" * (BLOCK * 2)
+
+
+def _member(name: str, size: int, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mode = 0o644
+    yield info.tobuf(format=tarfile.USTAR_FORMAT)
+    written = 0
+    for chunk in chunks:
+        written += len(chunk)
+        yield chunk
+    if written != size:
+        raise NotFoundError(f"blob for {name} in the store has {written} bytes, not {size}")
+    if size % BLOCK:
+        yield b"\0" * (BLOCK - size % BLOCK)
+
+
+def _dir_header(name: str) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE
+    info.mode = 0o755
+    return info.tobuf(format=tarfile.USTAR_FORMAT)
+
