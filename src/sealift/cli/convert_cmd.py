@@ -30,10 +30,13 @@ TOP_ORDER = ("schema", "name", "version", "description", "parameters", "componen
 
 
 @click.command("convert")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the app model here (default: standard output).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the app model here (default: standard output).",
+)
 @click.option("--name", help="Name of the app (default: the file's `name:` or its directory).")
 def convert(files: tuple[Path, ...], output: Path | None, name: str | None) -> None:
     """Convert compose file(s) or Kubernetes manifests to an app model (sealift.yaml)."""
@@ -53,8 +56,11 @@ commands = [convert]
 
 def convert_files(files: list[Path], name: str | None = None) -> ConversionResult:
     """Read `files` (and what they reference), convert them, and check that the result is valid."""
-    inp = ConvertInput(sources=tuple(_source(path) for path in files), name=name,
-                       directory_name=files[0].absolute().parent.name)
+    inp = ConvertInput(
+        sources=tuple(_source(path) for path in files),
+        name=name,
+        directory_name=files[0].absolute().parent.name,
+    )
     if detect_format(inp) == "kubernetes":
         result = convert_kubernetes(inp)
     else:
@@ -67,8 +73,14 @@ def convert_files(files: list[Path], name: str | None = None) -> ConversionResul
 def dump_model(model: dict[str, Any]) -> str:
     ordered = {key: model[key] for key in TOP_ORDER if key in model}
     ordered.update({k: v for k, v in model.items() if k not in ordered})
-    return yaml.dump(ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=100)
+    return yaml.dump(
+        ordered,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -110,8 +122,9 @@ def _with_referenced_files(inp: ConvertInput) -> ConvertInput:
                 files[text_path] = _small_text(path)
             except (OSError, UnicodeDecodeError, ValueError) as exc:
                 unreadable[text_path] = _reason(exc)
-    return ConvertInput(inp.sources, files, frozenset(directories), unreadable, inp.name,
-                        inp.directory_name)
+    return ConvertInput(
+        inp.sources, files, frozenset(directories), unreadable, inp.name, inp.directory_name
+    )
 
 
 def _small_text(path: Path) -> str:

@@ -7,10 +7,16 @@ import re
 from sealift.errors import ConvertError
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0,
-            "h": 3600000.0}
+_UNIT_MS = {
+    "ns": 1e-6,
+    "us": 1e-3,
+    "µs": 1e-3,
+    "ms": 1.0,
+    "s": 1000.0,
+    "m": 60000.0,
+    "h": 3600000.0,
+}
 _BINARY = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-_QUANTITY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P|k)?$")
 
 
 def duration_ms(text: str | int | float, where: str) -> int:
@@ -25,6 +31,8 @@ def duration_ms(text: str | int | float, where: str) -> int:
 
 def format_duration(ms: int) -> str:
     """One unit, the largest that is exact: 90000 -> `90s`, 60000 -> `1m`."""
+    if ms == 0:
+        return "0s"
     for unit, size in (("h", 3600000), ("m", 60000), ("s", 1000)):
         if ms and ms % size == 0:
             return f"{ms // size}{unit}"
@@ -72,11 +80,29 @@ def memory_from_compose(value: str | int, where: str) -> str:
 
 
 def quantity_from_kubernetes(value: str | int, where: str) -> str:
-    """Kubernetes quantities pass through when the model reads them; bytes are converted."""
-    text = str(value).strip()
-    if _QUANTITY.match(text) and not text.isdigit():
-        return text[:-1] + "K" if text.endswith("k") else text
-    try:
-        return quantity_from_bytes(int(float(text)))
-    except ValueError:
-        raise ConvertError(f"{where}: {value!r} is not a quantity; write it like 256Mi") from None
+    """Whole Kubernetes quantities pass through (`256Mi`, `1G`); others become bytes first."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?", str(value).strip())
+    if match is None:
+        raise ConvertError(f"{where}: {value!r} is not a quantity; write it like 256Mi")
+    number, suffix = match.group(1), match.group(2) or ""
+    if "." not in number and suffix:
+        return number + suffix.upper() if suffix == "k" else number + suffix
+    return quantity_from_bytes(int(float(number) * _SUFFIX[suffix]))
+
+
+_SUFFIX = {
+    "": 1,
+    "k": 1000,
+    "K": 1000,
+    "M": 1000**2,
+    "G": 1000**3,
+    "T": 1000**4,
+    "P": 1000**5,
+    "E": 1000**6,
+    "Ki": 1024,
+    "Mi": 1024**2,
+    "Gi": 1024**3,
+    "Ti": 1024**4,
+    "Pi": 1024**5,
+    "Ei": 1024**6,
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,7 @@ class Market:
     def __init__(self, store_dir: Path) -> None:
         self.layout = Layout.create(store_dir)
 
-    def list(self) -> list[AppVersion]:
+    def list(self) -> builtins.list[AppVersion]:
         apps = [self._read(desc) for desc in self._app_entries().values()]
         return sorted(apps, key=lambda a: (a.name, semver_key(a.version)))
 
@@ -129,7 +130,7 @@ class Market:
             created=str(annotations.get(fmt.CREATED, "")),
         )
 
-    def _read_model(self, entries: list[Descriptor]) -> AppModel:
+    def _read_model(self, entries: builtins.list[Descriptor]) -> AppModel:
         for entry in entries:
             if entry.annotations.get(fmt.ROLE) == "model":
                 manifest = self.layout.read_json(entry.digest)
@@ -146,7 +147,7 @@ class Market:
                               platforms=self._platforms(entry),
                               size=sum(d.size for d in self.layout.walk(entry)))
 
-    def _platforms(self, desc: Descriptor) -> list[Platform]:
+    def _platforms(self, desc: Descriptor) -> builtins.list[Platform]:
         if desc.media_type in media.INDEX_TYPES:
             return [c.platform for c in self.layout.children(desc) if c.platform is not None]
         manifest = self.layout.read_json(desc.digest)
@@ -170,7 +171,7 @@ class Market:
         return (f"{name}:{version} is not in the market; `sealift market list` shows "
                 "what is, `sealift publish` or `sealift import` adds to it")
 
-    def _versions_of(self, name: str) -> list[AppVersion]:
+    def _versions_of(self, name: str) -> builtins.list[AppVersion]:
         return [self._read(d) for ref, d in self._app_entries().items()
                 if ref.split(":", 1)[0] == name]
 

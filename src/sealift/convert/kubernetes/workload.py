@@ -1,0 +1,202 @@
+"""A Deployment, StatefulSet, DaemonSet, ReplicaSet or Pod -> one component (first container)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sealift.convert.documents import expect_list, expect_map, scalar_text
+from sealift.convert.kubernetes.context import KubeContext
+from sealift.convert.kubernetes.env import container_env
+from sealift.convert.kubernetes.mounts import container_mounts
+from sealift.convert.kubernetes.objects import Manifest
+from sealift.convert.kubernetes.probes import PROBES, container_health
+from sealift.convert.units import cpu, quantity_from_kubernetes
+from sealift.errors import ConvertError
+
+Component = dict[str, Any]
+
+_SPEC_KEYS = {"replicas", "selector", "template", "serviceName", "volumeClaimTemplates"}
+_POD_KEYS = {"containers", "volumes", "securityContext", "restartPolicy"}
+_CONTAINER_KEYS = {
+    "name",
+    "image",
+    "command",
+    "args",
+    "env",
+    "envFrom",
+    "ports",
+    "resources",
+    "volumeMounts",
+    "workingDir",
+    "securityContext",
+    "imagePullPolicy",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+}
+
+
+def pod_template(workload: Manifest) -> dict[str, Any]:
+    if workload.kind == "Pod":
+        return workload.body
+    template = workload.spec().get("template")
+    return expect_map(template, f"{workload.where}.spec.template")
+
+
+def convert_workload(workload: Manifest, ctx: KubeContext) -> Component:
+    where = workload.where
+    pod = expect_map(pod_template(workload).get("spec"), f"{where}: pod spec")
+    containers = expect_list(pod.get("containers"), f"{where}: containers")
+    if not containers:
+        raise ConvertError(f"{where}: the pod has no containers; fix the manifest")
+    container = expect_map(containers[0], f"{where}: containers[0]")
+    component = _container(container, pod, workload, ctx)
+    _warn_unmapped(workload, pod, container, ctx)
+    return component
+
+
+def _container(
+    container: dict[str, Any], pod: dict[str, Any], workload: Manifest, ctx: KubeContext
+) -> Component:
+    where = f"{workload.name}: container {container.get('name', '')}"
+    if not container.get("image"):
+        raise ConvertError(f"{workload.where}: the container has no image; fix the manifest")
+    component: Component = {"image": scalar_text(container["image"])}
+    _put(component, "entrypoint", _words(container.get("command")))
+    _put(component, "command", _words(container.get("args")))
+    _put(component, "env", container_env(container, ctx, where))
+    _put(component, "working_dir", container.get("workingDir"))
+    _put(component, "user", _user(pod, container))
+    ports, names = _ports(container, where)
+    _put(component, "ports", ports)
+    health, _ = container_health(container, names, ctx, where)
+    _put(component, "health", health)
+    _put_replicas(component, workload, ctx)
+    _put_storage(component, container, pod, workload, ctx, where)
+    _put(component, "resources", _resources(container, where))
+    _put(component, "labels", workload.labels)
+    return component
+
+
+def _put(component: Component, key: str, value: Any) -> None:
+    if value not in (None, [], {}, ""):
+        component[key] = value
+
+
+def _words(value: Any) -> list[str] | None:
+    return None if value is None else [scalar_text(word) for word in value]
+
+
+def _user(pod: dict[str, Any], container: dict[str, Any]) -> str | None:
+    context = {
+        **expect_map(pod.get("securityContext"), "securityContext"),
+        **expect_map(container.get("securityContext"), "securityContext"),
+    }
+    if context.get("runAsUser") is None:
+        return None
+    group = context.get("runAsGroup")
+    return f"{context['runAsUser']}" + (f":{group}" if group is not None else "")
+
+
+def _ports(container: dict[str, Any], where: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    ports: list[dict[str, Any]] = []
+    names: dict[str, int] = {}
+    seen: set[tuple[int, str]] = set()
+    for i, raw in enumerate(expect_list(container.get("ports"), f"{where}.ports")):
+        entry = expect_map(raw, f"{where}.ports[{i}]")
+        port: dict[str, Any] = {"port": int(entry["containerPort"])}
+        protocol = scalar_text(entry.get("protocol", "TCP")).lower()
+        if protocol == "udp":
+            port["protocol"] = "udp"
+        if entry.get("name"):
+            port["name"] = names_key = scalar_text(entry["name"])
+            names[names_key] = port["port"]
+        if (port["port"], protocol) not in seen:
+            seen.add((port["port"], protocol))
+            ports.append(port)
+    return ports, names
+
+
+def _put_replicas(component: Component, workload: Manifest, ctx: KubeContext) -> None:
+    if workload.kind == "DaemonSet":
+        ctx.warn(
+            f"DaemonSet {workload.name}: runs one pod per node in Kubernetes; converted to "
+            "a component with 1 replica"
+        )
+        component["replicas"] = 1
+    elif workload.kind != "Pod":
+        component["replicas"] = int(workload.spec().get("replicas", 1))
+
+
+def _put_storage(
+    component: Component,
+    container: dict[str, Any],
+    pod: dict[str, Any],
+    workload: Manifest,
+    ctx: KubeContext,
+    where: str,
+) -> None:
+    templates = _claim_templates(workload)
+    volumes, configs = container_mounts(container, pod, templates, ctx, where)
+    volumes = _unique(volumes, "name", ctx, where)
+    if volumes or workload.kind == "StatefulSet":
+        component["stateful"] = True
+    _put(component, "volumes", volumes)
+    _put(component, "configs", _unique(configs, "path", ctx, where))
+
+
+def _claim_templates(workload: Manifest) -> dict[str, dict[str, Any]]:
+    if workload.kind != "StatefulSet":
+        return {}
+    templates = expect_list(workload.spec().get("volumeClaimTemplates"), workload.where)
+    return {
+        scalar_text(expect_map(t, workload.where).get("metadata", {}).get("name")): t
+        for t in templates
+    }
+
+
+def _unique(
+    entries: list[dict[str, Any]], key: str, ctx: KubeContext, where: str
+) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        if entry[key] in seen:
+            ctx.warn(f"{where}: two mounts with the same {key} {entry[key]!r}; kept the first")
+        else:
+            seen[entry[key]] = entry
+    return list(seen.values())
+
+
+def _resources(container: dict[str, Any], where: str) -> dict[str, str]:
+    resources = expect_map(container.get("resources"), f"{where}.resources")
+    limits = expect_map(resources.get("limits"), where)
+    requests = expect_map(resources.get("requests"), where)
+    result = {}
+    amount = limits.get("cpu", requests.get("cpu"))
+    if amount is not None:
+        result["cpu"] = cpu(amount, f"{where}.resources.cpu")
+    memory = limits.get("memory", requests.get("memory"))
+    if memory is not None:
+        result["memory"] = quantity_from_kubernetes(memory, f"{where}.resources.memory")
+    return result
+
+
+def _warn_unmapped(
+    workload: Manifest, pod: dict[str, Any], container: dict[str, Any], ctx: KubeContext
+) -> None:
+    keys = (
+        []
+        if workload.kind == "Pod"
+        else [f"spec.{k}" for k in workload.spec() if k not in _SPEC_KEYS]
+    )
+    keys += [f"pod.{k}" for k in pod if k not in _POD_KEYS]
+    containers = expect_list(pod.get("containers"), workload.where)
+    keys += [
+        f"containers[{i}] ({expect_map(c, workload.where).get('name', '')})"
+        for i, c in enumerate(containers)
+        if i > 0
+    ]
+    keys += [f"container.{k}" for k in container if k not in _CONTAINER_KEYS and k not in PROBES]
+    used = [p for p in PROBES if p in container][:1]
+    keys += [f"container.{p}" for p in PROBES if p in container and p not in used]
+    if keys:
+        ctx.warn(f"{workload.kind} {workload.name}: not mapped: {', '.join(keys)}")
