@@ -74,8 +74,9 @@ def _entry_credentials(entry: dict[str, Any], path: Path, key: str) -> Credentia
         try:
             decoded = base64.b64decode(str(entry["auth"]), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
-            raise AuthError(f"{path}: the auth of {key} is not base64 user:password; "
-                            "run `docker login` again") from None
+            raise AuthError(
+                f"{path}: the auth of {key} is not base64 user:password; run `docker login` again"
+            ) from None
         user, sep, password = decoded.partition(":")
         if not sep:
             raise AuthError(f"{path}: the auth of {key} has no ':'; run `docker login` again")
@@ -90,6 +91,8 @@ def parse_challenge(header: str) -> Challenge | None:
     scheme, _, rest = header.strip().partition(" ")
     if scheme.lower() not in ("basic", "bearer"):
         return None
-    params = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
-              for m in _CHALLENGE_PARAM.finditer(rest)}
+    params = {
+        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _CHALLENGE_PARAM.finditer(rest)
+    }
     return Challenge(scheme.lower(), params)

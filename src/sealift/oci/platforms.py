@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sealift.errors import PlatformError
+from sealift.oci import media
 from sealift.oci.descriptor import Descriptor, Platform
+from sealift.oci.layout import Layout
 
 UNKNOWN = Platform("unknown", "unknown")
 """Buildkit's attestation manifests carry this platform; they are never kept."""
@@ -16,8 +18,9 @@ def runnable(entries: Sequence[Descriptor]) -> list[Descriptor]:
     return [e for e in entries if e.platform is None or e.platform != UNKNOWN]
 
 
-def select(image: str, entries: Sequence[Descriptor],
-           wanted: Sequence[Platform]) -> list[Descriptor]:
+def select(
+    image: str, entries: Sequence[Descriptor], wanted: Sequence[Platform]
+) -> list[Descriptor]:
     """The entries of an index to keep: all runnable ones, or those matching `wanted`.
 
     Raises PlatformError naming the image and what it has if a wanted one is missing.
@@ -55,3 +58,34 @@ def platform_of_config(config: object) -> Platform:
     if not isinstance(config, dict):
         return Platform("", "")
     return Platform.from_json(config)
+
+
+def with_platform(desc: Descriptor, platform: Platform) -> Descriptor:
+    return Descriptor(
+        desc.media_type, desc.digest, desc.size, desc.annotations, platform, desc.artifact_type
+    )
+
+
+def narrowed(
+    layout: Layout,
+    top: Descriptor,
+    entries: Sequence[Descriptor],
+    kept: Sequence[Descriptor],
+    *,
+    narrowing: bool,
+) -> Descriptor:
+    """The descriptor to hand back for an index of which `kept` were copied.
+
+    The original (OCI) index when nothing was left out or rewritten; the one manifest
+    when narrowing to one platform; else a new OCI index of the kept manifests.
+    """
+    if top.media_type == media.OCI_INDEX and list(kept) == list(entries):
+        return top
+    if narrowing and len(kept) == 1:
+        return kept[0]
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": media.OCI_INDEX,
+        "manifests": [e.to_json() for e in kept],
+    }
+    return layout.put_json(doc, media.OCI_INDEX)
