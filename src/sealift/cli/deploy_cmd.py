@@ -31,33 +31,61 @@ def _context(env: Env, timeout: str = "5m", target: str = "docker") -> ops.Conte
 
 
 def _values_options(func: click.decorators.FC) -> click.decorators.FC:
-    func = click.option("--values", "values_files", multiple=True, metavar="FILE",
-                        type=click.Path(path_type=Path, dir_okay=False),
-                        help="YAML file of parameter values (repeatable).")(func)
-    func = click.option("--set", "sets", multiple=True, metavar="K=V",
-                        help="Set a parameter (repeatable; wins over --values).")(func)
-    return click.option("--timeout", default="5m", show_default=True,
-                        help="How long components may take to pass their health checks.")(func)
+    func = click.option(
+        "--values",
+        "values_files",
+        multiple=True,
+        metavar="FILE",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="YAML file of parameter values (repeatable).",
+    )(func)
+    func = click.option(
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="K=V",
+        help="Set a parameter (repeatable; wins over --values).",
+    )(func)
+    return click.option(
+        "--timeout",
+        default="5m",
+        show_default=True,
+        help="How long components may take to pass their health checks.",
+    )(func)
 
 
 @click.command("install")
 @click.argument("ref", metavar="NAME:VERSION")
 @click.option("--name", "instance", help="Installation name (default: the app's name).")
 @click.option("--target", default="docker", show_default=True, type=click.Choice(["docker"]))
-@click.option("--platform", help="Run images for this platform, e.g. linux/arm64 "
-              "(default: the engine's).")
-@click.option("--bind-address", help="Address exposed ports are published on "
-              "(default 0.0.0.0).")
+@click.option(
+    "--platform", help="Run images for this platform, e.g. linux/arm64 (default: the engine's)."
+)
+@click.option("--bind-address", help="Address exposed ports are published on (default 0.0.0.0).")
 @_values_options
 @click.pass_obj
-def install_cmd(env: Env, ref: str, instance: str | None, target: str, platform: str | None,
-                bind_address: str | None, sets: tuple[str, ...],
-                values_files: tuple[Path, ...], timeout: str) -> None:
+def install_cmd(
+    env: Env,
+    ref: str,
+    instance: str | None,
+    target: str,
+    platform: str | None,
+    bind_address: str | None,
+    sets: tuple[str, ...],
+    values_files: tuple[Path, ...],
+    timeout: str,
+) -> None:
     """Install an app version from the market."""
     ctx = _context(env, timeout, target)
     ui.step(f"installing {ref}" + (f" as {instance}" if instance else ""))
-    out = ops.install(ctx, ref, name=instance, given=parse_given(list(sets), list(values_files)),
-                      platform=platform, bind_address=bind_address)
+    out = ops.install(
+        ctx,
+        ref,
+        name=instance,
+        given=parse_given(list(sets), list(values_files)),
+        platform=platform,
+        bind_address=bind_address,
+    )
     ui.step(f"installed {out.ref} as {out.installation} (revision {out.revision})")
 
 
@@ -68,8 +96,16 @@ def install_cmd(env: Env, ref: str, instance: str | None, target: str, platform:
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: the plan as JSON.")
 @_values_options
 @click.pass_obj
-def upgrade_cmd(env: Env, instance: str, version: str, dry_run: bool, as_json: bool,
-                sets: tuple[str, ...], values_files: tuple[Path, ...], timeout: str) -> None:
+def upgrade_cmd(
+    env: Env,
+    instance: str,
+    version: str,
+    dry_run: bool,
+    as_json: bool,
+    sets: tuple[str, ...],
+    values_files: tuple[Path, ...],
+    timeout: str,
+) -> None:
     """Upgrade INSTANCE to VERSION of its app (every change is applied; failure restores)."""
     ctx = _context(env, timeout)
     given = parse_given(list(sets), list(values_files))
@@ -92,8 +128,11 @@ def _print_plan(plan: Plan, ref: str, as_json: bool) -> None:
     for step in plan.steps:
         table.add_row(step.component, step.action, step.reason)
     ui.out.print(table)
-    ui.out.print("nothing changes (dry run)" if not plan.is_empty else
-                 f"{len(plan.changes())} change(s); nothing was changed (dry run)")
+    ui.out.print(
+        "nothing changes (dry run)"
+        if not plan.is_empty
+        else f"{len(plan.changes())} change(s); nothing was changed (dry run)"
+    )
 
 
 @click.command("rollback")
@@ -123,8 +162,14 @@ def history_cmd(env: Env, instance: str, as_json: bool) -> None:
     for column in ("revision", "version", "status", "operation", "started", "message"):
         table.add_column(column)
     for r in revisions:
-        table.add_row(str(r.number), r.ref, r.status, r.operation, r.started,
-                      r.message.splitlines()[0] if r.message else "")
+        table.add_row(
+            str(r.number),
+            r.ref,
+            r.status,
+            r.operation,
+            r.started,
+            r.message.splitlines()[0] if r.message else "",
+        )
     ui.out.print(table)
 
 
@@ -142,15 +187,23 @@ def status_cmd(env: Env, instance: str | None, as_json: bool) -> None:
     if not found:
         ui.out.print("no installations")
     for inst in found:
-        ui.out.print(f"[bold]{inst.name}[/bold]  {inst.app}:{inst.version}  revision "
-                     f"{inst.revision}  {inst.status}")
+        ui.out.print(
+            f"[bold]{inst.name}[/bold]  {inst.app}:{inst.version}  revision "
+            f"{inst.revision}  {inst.status}"
+        )
         table = Table()
         for column in ("component", "state", "health", "image", "restarts", "ports"):
             table.add_column(column)
         for c in inst.components:
             name = c.component if c.replica == 1 else f"{c.component}[{c.replica}]"
-            table.add_row(name, c.state, c.health, c.image.removeprefix("sha256:")[:12],
-                          str(c.restarts), ", ".join(c.ports))
+            table.add_row(
+                name,
+                c.state,
+                c.health,
+                c.image.removeprefix("sha256:")[:12],
+                str(c.restarts),
+                ", ".join(c.ports),
+            )
         ui.out.print(table)
 
 
@@ -179,6 +232,13 @@ def uninstall_cmd(env: Env, instance: str, purge: bool) -> None:
         ui.step(f"volumes {verb}: {', '.join(volumes)}")
 
 
-commands = [install_cmd, upgrade_cmd, rollback_cmd, history_cmd, status_cmd, logs_cmd,
-            uninstall_cmd]
+commands = [
+    install_cmd,
+    upgrade_cmd,
+    rollback_cmd,
+    history_cmd,
+    status_cmd,
+    logs_cmd,
+    uninstall_cmd,
+]
 __all__ = ["commands"]

@@ -103,28 +103,32 @@ class Target(Protocol):
     def platform(self, requested: Platform | None) -> Platform:
         """The platform images are loaded for: `requested` or the target's own."""
 
-    def render(self, model: AppModel, instance: str, platform: Platform,
-               settings: dict[str, Any]) -> list[DesiredComponent]:
+    def render(
+        self, model: AppModel, instance: str, platform: Platform, settings: dict[str, Any]
+    ) -> list[DesiredComponent]:
         """Turn a rendered (parameters substituted) model into desired specs."""
 
     def observe(self, instance: str) -> dict[str, ObservedComponent]:
         """What runs now for `instance`, by component."""
 
-    def ensure_images(self, layout: Layout, images: list[ImageToLoad], platform: Platform,
-                      progress: Progress) -> None:
+    def ensure_images(
+        self, layout: Layout, images: list[ImageToLoad], platform: Platform, progress: Progress
+    ) -> None:
         """Load into the target every image it lacks, from the store only."""
 
     def prepare(self, instance: str) -> None:
         """Create what every component shares (network, namespace)."""
 
-    def apply(self, instance: str, revision: int, step: PlanStep,
-              desired: DesiredComponent | None) -> None:
+    def apply(
+        self, instance: str, revision: int, step: PlanStep, desired: DesiredComponent | None
+    ) -> None:
         """Carry out one plan step (create, recreate or remove one component)."""
 
     def wait_ready(self, instance: str, desired: DesiredComponent, deadline: float) -> None:
         """Return when the component passes its health gate; raise HealthGateError."""
 
-    def status(self, instance: str) -> list[ComponentStatus]: ...
+    def status(self, instance: str, desired: list[DesiredComponent]) -> list[ComponentStatus]:
+        """Every container/pod of `instance`, with its health checked now."""
 
     def logs(self, instance: str, component: str, tail: int, follow: bool) -> Iterator[str]: ...
 

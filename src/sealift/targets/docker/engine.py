@@ -12,11 +12,16 @@ import requests.exceptions
 
 from sealift.errors import DeployError, EngineError, NotFoundError, SealiftError
 
-UNREACHABLE = ("the Docker engine is not reachable ({detail}); start it (dockerd) or point "
-               "DOCKER_HOST at a running engine")
+UNREACHABLE = (
+    "the Docker engine is not reachable ({detail}); start it (dockerd) or point "
+    "DOCKER_HOST at a running engine"
+)
 
-_PORT_IN_USE = re.compile(r"(?:0\.0\.0\.0|127\.0\.0\.1|\[?::\]?|[\d.]+):(\d+).*"
-                          r"(?:address already in use|port is already allocated)", re.I)
+_PORT_IN_USE = re.compile(
+    r"(?:0\.0\.0\.0|127\.0\.0\.1|\[?::\]?|[\d.]+):(\d+).*"
+    r"(?:address already in use|port is already allocated)",
+    re.I,
+)
 _PORT_ALLOCATED = re.compile(r"Bind for [^:]*:(\d+) failed: port is already allocated", re.I)
 
 
@@ -49,9 +54,11 @@ def translate_api_error(exc: docker.errors.APIError, what: str = "") -> SealiftE
     text = str(exc.explanation or exc)
     port = _PORT_ALLOCATED.search(text) or _PORT_IN_USE.search(text)
     if port:
-        return DeployError(f"port {port.group(1)} is already in use on this host"
-                           f"{' (' + what + ')' if what else ''}; stop what uses it or install "
-                           "with another port (--set)")
+        return DeployError(
+            f"port {port.group(1)} is already in use on this host"
+            f"{' (' + what + ')' if what else ''}; stop what uses it or install "
+            "with another port (--set)"
+        )
     return DeployError(_explain(what, exc))
 
 

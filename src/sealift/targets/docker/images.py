@@ -36,8 +36,9 @@ def pick_manifest(layout: Layout, desc: Descriptor, platform: Platform) -> Descr
         if child.platform is not None and platform.matches(child.platform):
             return pick_manifest(layout, child, platform)
     have = ", ".join(str(c.platform) for c in children if c.platform) or "none"
-    raise PlatformError(f"the image has no {platform} variant (it has {have}); "
-                        "export/publish it with that platform")
+    raise PlatformError(
+        f"the image has no {platform} variant (it has {have}); export/publish it with that platform"
+    )
 
 
 def image_id(layout: Layout, manifest: Descriptor) -> str:
@@ -49,12 +50,19 @@ def check_platform(layout: Layout, manifest: Descriptor, platform: Platform) -> 
     config = layout.read_json(image_id(layout, manifest))
     arch = config.get("architecture")
     if arch and arch != platform.architecture:
-        raise PlatformError(f"the image is for {config.get('os', 'linux')}/{arch}, not "
-                            f"{platform}; publish it for {platform}")
+        raise PlatformError(
+            f"the image is for {config.get('os', 'linux')}/{arch}, not "
+            f"{platform}; publish it for {platform}"
+        )
 
 
-def load_missing(client: docker.DockerClient, layout: Layout, images: list[ImageToLoad],
-                 platform: Platform, progress: Progress) -> dict[str, str]:
+def load_missing(
+    client: docker.DockerClient,
+    layout: Layout,
+    images: list[ImageToLoad],
+    platform: Platform,
+    progress: Progress,
+) -> dict[str, str]:
     """Load every image the engine lacks; return pinned reference -> image id."""
     ids: dict[str, str] = {}
     for image in images:
@@ -69,10 +77,17 @@ def load_missing(client: docker.DockerClient, layout: Layout, images: list[Image
 
 
 def _manifest_for(layout: Layout, image: ImageToLoad, platform: Platform) -> Descriptor:
-    if not layout.has_blob(image.descriptor.digest):
-        raise NotFoundError(f"the image of {image.component} ({image.reference}) is missing "
-                            "from the store; import or publish the app version again")
-    manifest = pick_manifest(layout, image.descriptor, platform)
+    try:
+        manifest = pick_manifest(layout, image.descriptor, platform)
+        missing = [d.digest for d in layout.walk(manifest) if not layout.has_blob(d.digest)]
+    except NotFoundError:
+        missing = [image.descriptor.digest]
+    if missing:
+        raise NotFoundError(
+            f"the image of {image.component} ({image.reference.split('@')[0]})"
+            f" is missing from the store (blob {missing[0][:19]}...); import or "
+            "publish the app version again"
+        )
     check_platform(layout, manifest, platform)
     return manifest
 
@@ -93,27 +108,31 @@ def _tag_of(reference: str) -> str:
     return name if ":" in last else name + ":latest"
 
 
-def _load(client: docker.DockerClient, layout: Layout, manifest: Descriptor, tag: str,
-          progress: Progress) -> None:
+def _load(
+    client: docker.DockerClient, layout: Layout, manifest: Descriptor, tag: str, progress: Progress
+) -> None:
     doc = layout.read_json(manifest.digest)
     layers = [Descriptor.from_json(layer) for layer in doc.get("layers", [])]
     progress.begin(tag, sum(layer.size for layer in layers))
     with engine_errors(f"loading {tag}"):
-        for answer in client.api.load_image(legacy_tar(layout, doc, tag, progress)):
+        stream = legacy_tar(layout, doc, tag, progress)
+        for answer in client.api.load_image(stream):  # type: ignore[no-untyped-call]
             if isinstance(answer, dict) and answer.get("error"):
                 raise docker.errors.APIError(str(answer["error"]))
     progress.end()
 
 
-def legacy_tar(layout: Layout, manifest: dict[str, Any], tag: str,
-               progress: Progress) -> Iterator[bytes]:
+def legacy_tar(
+    layout: Layout, manifest: dict[str, Any], tag: str, progress: Progress
+) -> Iterator[bytes]:
     """Stream a `docker load` tar for one image manifest, blob by blob."""
     config = Descriptor.from_json(manifest["config"])
     layers = [Descriptor.from_json(layer) for layer in manifest.get("layers", [])]
     names = [f"{hex_part(layer.digest)}/layer.tar" for layer in layers]
     index = [{"Config": f"{hex_part(config.digest)}.json", "RepoTags": [tag], "Layers": names}]
-    yield from _member(f"{hex_part(config.digest)}.json", config.size,
-                       layout.iter_blob(config.digest))
+    yield from _member(
+        f"{hex_part(config.digest)}.json", config.size, layout.iter_blob(config.digest)
+    )
     for layer, name in zip(layers, names, strict=True):
         yield _dir_header(name.split("/")[0])
         for chunk in _member(name, layer.size, layout.iter_blob(layer.digest)):
@@ -144,4 +163,3 @@ def _dir_header(name: str) -> bytes:
     info.type = tarfile.DIRTYPE
     info.mode = 0o755
     return info.tobuf(format=tarfile.USTAR_FORMAT)
-

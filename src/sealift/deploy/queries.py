@@ -1,0 +1,85 @@
+"""Read-only views: status, history, logs. Secrets are shown as *** in all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sealift.deploy.lock import is_locked
+from sealift.deploy.operations import Context
+from sealift.deploy.state import Revision
+from sealift.targets.base import ComponentStatus, DesiredComponent
+
+
+@dataclass(frozen=True)
+class InstallationStatus:
+    name: str
+    app: str
+    version: str
+    revision: int
+    status: str  # status of the latest revision, or "operation running" / "interrupted"
+    components: list[ComponentStatus]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "components": [asdict(c) for c in self.components]}
+
+
+def revision_json(rev: Revision) -> dict[str, Any]:
+    return {
+        "revision": rev.number,
+        "operation": rev.operation,
+        "app": rev.app,
+        "version": rev.version,
+        "digest": rev.digest,
+        "status": rev.status,
+        "started": rev.started,
+        "finished": rev.finished,
+        "message": rev.message,
+        "parameters": rev.masked_parameters(),
+    }
+
+
+def history(ctx: Context, instance: str) -> list[Revision]:
+    ctx.state.installation(instance)
+    return ctx.state.revisions(instance)
+
+
+def status(ctx: Context, instance: str | None = None) -> list[InstallationStatus]:
+    state = ctx.state
+    names = [instance] if instance else [i.name for i in state.installations()]
+    return [_status_of(ctx, name) for name in names]
+
+
+def _status_of(ctx: Context, instance: str) -> InstallationStatus:
+    state = ctx.state
+    state.installation(instance)
+    revisions = state.revisions(instance)
+    current = state.current(instance) or (revisions[-1] if revisions else None)
+    latest = revisions[-1] if revisions else None
+    desired = [DesiredComponent.from_json(d) for d in current.desired] if current else []
+    return InstallationStatus(
+        name=instance,
+        app=current.app if current else "",
+        version=current.version if current else "",
+        revision=current.number if current else 0,
+        status=_latest_status(ctx, instance, latest),
+        components=ctx.target.status(instance, desired),
+    )
+
+
+def _latest_status(ctx: Context, instance: str, latest: Revision | None) -> str:
+    if latest is None:
+        return "none"
+    if latest.status == "pending":
+        if is_locked(ctx.home, instance):
+            return f"{latest.operation} in progress"
+        return f"interrupted ({latest.operation} died; the next command recovers)"
+    return latest.status
+
+
+def logs(
+    ctx: Context, instance: str, component: str, *, tail: int = 100, follow: bool = False
+) -> Iterator[str]:
+    ctx.state.installation(instance)
+    return ctx.target.logs(instance, component, tail, follow)

@@ -1,0 +1,194 @@
+"""The Docker target: one host's engine, driven through the Engine API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+from docker.models.containers import Container
+
+from sealift.errors import DeployError
+from sealift.model.app import AppModel
+from sealift.oci.descriptor import Platform
+from sealift.oci.layout import Layout
+from sealift.progress import Progress
+from sealift.targets.base import (
+    ComponentStatus,
+    DesiredComponent,
+    ImageToLoad,
+    ObservedComponent,
+    PlanStep,
+)
+from sealift.targets.docker import containers as ctr
+from sealift.targets.docker import labels as L
+from sealift.targets.docker.engine import connect, engine_errors
+from sealift.targets.docker.health import probe, wait_ready
+from sealift.targets.docker.images import load_missing
+from sealift.targets.docker.render import DEFAULT_BIND_ADDRESS, render
+
+
+@dataclass
+class DockerSettings:
+    settle: float = 3.0
+    """Seconds a component without a health check must keep running."""
+
+
+class DockerTarget:
+    name = "docker"
+
+    def __init__(
+        self, settings: DockerSettings | None = None, client: docker.DockerClient | None = None
+    ) -> None:
+        self.settings = settings or DockerSettings()
+        self._client = client
+        self._image_ids: dict[str, str] = {}
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    def platform(self, requested: Platform | None) -> Platform:
+        if requested is not None:
+            return requested
+        with engine_errors("asking the engine for its platform"):
+            info = self.client.version()
+        return Platform.parse(f"{info.get('Os', 'linux')}/{info.get('Arch', 'amd64')}")
+
+    def render(
+        self, model: AppModel, instance: str, platform: Platform, settings: dict[str, Any]
+    ) -> list[DesiredComponent]:
+        return render(
+            model, instance, platform, str(settings.get("bind_address") or DEFAULT_BIND_ADDRESS)
+        )
+
+    def ensure_images(
+        self, layout: Layout, images: list[ImageToLoad], platform: Platform, progress: Progress
+    ) -> None:
+        self._image_ids.update(load_missing(self.client, layout, images, platform, progress))
+
+    def observe(self, instance: str) -> dict[str, ObservedComponent]:
+        found: dict[str, ObservedComponent] = {}
+        for container in ctr.containers_of(self.client, instance):
+            name = container.labels.get(L.COMPONENT, "")
+            old = found.get(name, ObservedComponent(name, [], 0))
+            found[name] = ObservedComponent(
+                name,
+                [*old.hashes, container.labels.get(L.SPEC_HASH, "")],
+                max(old.revision, int(container.labels.get(L.REVISION, "0"))),
+            )
+        return found
+
+    def prepare(self, instance: str) -> None:
+        ctr.ensure_network(self.client, instance)
+
+    def apply(
+        self, instance: str, revision: int, step: PlanStep, desired: DesiredComponent | None
+    ) -> None:
+        if step.action in ("recreate", "remove"):
+            ctr.remove_component(self.client, instance, step.component)
+        if step.action in ("create", "recreate"):
+            if desired is None:
+                raise DeployError(f"no desired spec for {step.component}")
+            ctr.create_component(self.client, instance, revision, desired, self._image_id(desired))
+
+    def _image_id(self, desired: DesiredComponent) -> str:
+        image = str(desired.spec["image"])
+        if image not in self._image_ids:
+            raise DeployError(f"the image of {desired.name} was not loaded; this is a bug")
+        return self._image_ids[image]
+
+    def wait_ready(self, instance: str, desired: DesiredComponent, deadline: float) -> None:
+        found = ctr.containers_of(self.client, instance, desired.name)
+        with engine_errors(f"checking {desired.name}"):
+            wait_ready(
+                self.client,
+                found,
+                desired.name,
+                desired.spec,
+                instance,
+                deadline,
+                self.settings.settle,
+            )
+
+    def status(self, instance: str, desired: list[DesiredComponent]) -> list[ComponentStatus]:
+        specs = {d.name: d.spec for d in desired}
+        with engine_errors("reading status"):
+            return [
+                self._status_of(c, instance, specs)
+                for c in ctr.containers_of(self.client, instance)
+            ]
+
+    def _status_of(
+        self, container: Container, instance: str, specs: dict[str, dict[str, Any]]
+    ) -> ComponentStatus:
+        attrs = container.attrs
+        labels = container.labels
+        spec = specs.get(labels.get(L.COMPONENT, ""))
+        return ComponentStatus(
+            component=labels.get(L.COMPONENT, ""),
+            replica=int(labels.get(L.REPLICA, "1")),
+            state=str(attrs["State"].get("Status", "")),
+            health=self._health_now(container, instance, spec),
+            image=str(attrs.get("Image", "")),
+            restarts=int(attrs.get("RestartCount", 0)),
+            ports=_ports(attrs),
+            revision=int(labels.get(L.REVISION, "0")),
+        )
+
+    def _health_now(self, container: Container, instance: str, spec: dict[str, Any] | None) -> str:
+        if container.status != "running":
+            return "down"
+        if spec is None or spec.get("health") is None:
+            return "no check"
+        why_not = probe(self.client, container, spec["health"], instance)
+        return "healthy" if not why_not else f"unhealthy: {why_not}"
+
+    def logs(self, instance: str, component: str, tail: int, follow: bool) -> Iterator[str]:
+        found = ctr.containers_of(self.client, instance, component)
+        if not found:
+            raise DeployError(f"{instance} has no running component named {component!r}")
+        prefix = len(found) > 1
+        for container in found if not follow else found[:1]:
+            with engine_errors(f"reading logs of {container.name}"):
+                stream = container.logs(tail=tail, stream=True, follow=follow)
+                for line in _lines(stream):
+                    yield f"[{container.name}] {line}" if prefix else line
+
+    def remove(self, instance: str, purge: bool) -> list[str]:
+        for container in ctr.containers_of(self.client, instance):
+            ctr.remove_container(container)
+        with engine_errors(f"removing network {instance}"):
+            for network in self.client.networks.list(filters=L.of_installation(instance)):
+                network.remove()
+            volumes = self.client.volumes.list(filters=L.of_installation(instance))
+            names = sorted(str(v.name) for v in volumes)
+            if purge:
+                for volume in volumes:
+                    volume.remove(force=True)
+        return names
+
+
+def _lines(stream: Iterator[bytes]) -> Iterator[str]:
+    pending = b""
+    for chunk in stream:
+        pending += chunk
+        *done, pending = pending.split(b"\n")
+        for line in done:
+            yield line.decode(errors="replace")
+    if pending:
+        yield pending.decode(errors="replace")
+
+
+def _ports(attrs: dict[str, Any]) -> list[str]:
+    bindings = attrs.get("HostConfig", {}).get("PortBindings") or {}
+    out = []
+    for container_port, hosts in sorted(bindings.items()):
+        for host in hosts or []:
+            out.append(
+                f"{host.get('HostIp') or '0.0.0.0'}:{host.get('HostPort')}->{container_port}"
+            )
+    return out

@@ -1,0 +1,152 @@
+"""Helpers shared by the deploy tests (no tests here): a small app in three versions."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+import yaml
+
+from tests.conftest import free_port, run_sealift
+from tests.imagebuild import build_image
+
+IMAGE = "sl-dep-base:1"
+WEB_CMD = 'mkdir -p /tmp/w && echo "$MSG" > /tmp/w/index.html && exec httpd -f -p 8080 -h /tmp/w'
+
+
+def app_model(
+    version: str, *, msg: str, worker: bool = False, web_health_path: str = "/"
+) -> dict[str, Any]:
+    components: dict[str, Any] = {
+        "store": {
+            "image": IMAGE,
+            "command": ["sh", "-c", "exec httpd -f -p 9000 -h /data"],
+            "volumes": [{"name": "data", "path": "/data"}],
+            "configs": [{"path": "/etc/store/store.conf", "content": "level=info\n"}],
+            "health": {"tcp": {"port": 9000}, "interval": "200ms"},
+        },
+        "web": {
+            "image": IMAGE,
+            "command": ["sh", "-c", WEB_CMD],
+            "env": {"MSG": msg, "PASSWORD": "${password}"},
+            "ports": [{"port": 8080, "expose": True, "host_port": "${port}"}],
+            "depends_on": ["store"],
+            "health": {"http": {"path": web_health_path, "port": 8080}, "interval": "200ms"},
+        },
+    }
+    if worker:
+        components["worker"] = {"image": IMAGE, "command": ["sleep", "3600"], "depends_on": ["web"]}
+    return {
+        "schema": "sealift/v1",
+        "name": "sldapp",
+        "version": version,
+        "parameters": {"port": {"type": "integer"}, "password": {"secret": True, "generate": 12}},
+        "components": components,
+    }
+
+
+VERSIONS = {
+    "1.0.0": app_model("1.0.0", msg="hello v1"),
+    "1.1.0": app_model("1.1.0", msg="hello v2", worker=True),
+    "1.2.0": app_model("1.2.0", msg="broken", web_health_path="/missing"),
+}
+
+
+def publish_versions(home: Path, work: Path) -> None:
+    for version, model in VERSIONS.items():
+        path = work / f"sldapp-{version}.yaml"
+        path.write_text(yaml.safe_dump(model))
+        run_sealift(home, "publish", str(path))
+
+
+def copy_home(source: Path, dest: Path) -> Path:
+    shutil.copytree(source / "store", dest / "store")
+    return dest
+
+
+def exec_in(client: docker.DockerClient, container: str, command: str) -> str:
+    result = client.containers.get(container).exec_run(["sh", "-c", command])
+    return bytes(result.output).decode().strip()
+
+
+def history(home: Path, instance: str) -> list[dict[str, Any]]:
+    return list(json.loads(run_sealift(home, "history", instance, "--json").stdout))
+
+
+def http_get(port: int, attempts: int = 10) -> str:
+    """GET / on the published port; a few retries cover the engine's port proxy starting."""
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
+                return bytes(answer.read()).decode().strip()
+        except OSError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+def cleanup(client: docker.DockerClient, instance: str) -> None:
+    """Remove whatever a test left behind for `instance` (containers, network, volumes)."""
+    label = {"label": [f"dev.sealift.installation={instance}"]}
+    for container in client.containers.list(all=True, filters=label):
+        container.remove(force=True)
+    for network in client.networks.list(filters=label):
+        network.remove()
+    for volume in client.volumes.list(filters=label):
+        volume.remove(force=True)
+
+
+os.environ.setdefault("SEALIFT_SETTLE", "0.5")
+
+
+@pytest.fixture(scope="module")
+def market_home(
+    docker_client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    # a file of its own so that removing the image really deletes it (no shared build cache)
+    build_image(docker_client, IMAGE, files={"/etc/sl-dep": "sealift deploy tests"})
+    home = tmp_path_factory.mktemp("deploy-market")
+    publish_versions(home, home)
+    yield home
+    with contextlib.suppress(docker.errors.NotFound):
+        docker_client.images.remove(IMAGE, force=True)
+
+
+@pytest.fixture
+def site(
+    market_home: Path,
+    tmp_path: Path,
+    docker_client: docker.DockerClient,
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[Path, str, int]]:
+    """A site home with the three versions, an instance name and a free port."""
+    instance = "sldep-" + request.node.name.removeprefix("test_").replace("_", "-")[:20].strip("-")
+    home = copy_home(market_home, tmp_path / "site")
+    yield home, instance, free_port()
+    cleanup(docker_client, instance)
+
+
+def install(home: Path, instance: str, port: int, version: str = "1.0.0") -> None:
+    run_sealift(
+        home,
+        "install",
+        f"sldapp:{version}",
+        "--name",
+        instance,
+        "--set",
+        f"port={port}",
+        "--bind-address",
+        "127.0.0.1",
+        "--timeout",
+        "60s",
+    )

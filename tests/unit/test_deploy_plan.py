@@ -1,0 +1,70 @@
+"""The plan: create / recreate (with reason) / keep / remove, and dependency levels."""
+
+from __future__ import annotations
+
+from sealift.deploy.plan import changed_fields, dependency_levels, make_plan
+from sealift.targets.base import DesiredComponent, ObservedComponent
+
+
+def comp(name: str, depends_on: list[str] | None = None, **spec: object) -> DesiredComponent:
+    return DesiredComponent(
+        name, {"image": "x", "env": {}, "replicas": 1, **spec}, depends_on or []
+    )
+
+
+def running(*desired: DesiredComponent) -> dict[str, ObservedComponent]:
+    return {d.name: ObservedComponent(d.name, [d.hash] * d.spec["replicas"], 1) for d in desired}
+
+
+def test_unchanged_components_are_kept() -> None:
+    web, api = comp("web", ["api"]), comp("api")
+    plan = make_plan([web, api], running(web, api), {"web": web, "api": api})
+    assert [(s.component, s.action) for s in plan.steps] == [("web", "keep"), ("api", "keep")]
+    assert plan.is_empty
+
+
+def test_changed_new_and_removed_components() -> None:
+    old_web, old_api, old_gone = comp("web"), comp("api"), comp("gone")
+    new_web, new_api, added = comp("web", env={"A": "1"}), comp("api", image="y"), comp("new")
+    plan = make_plan(
+        [new_web, new_api, added],
+        running(old_web, old_api, old_gone),
+        {"web": old_web, "api": old_api, "gone": old_gone},
+    )
+    steps = {s.component: (s.action, s.reason) for s in plan.steps}
+    assert steps == {
+        "web": ("recreate", "env changed"),
+        "api": ("recreate", "image changed"),
+        "new": ("create", "new component"),
+        "gone": ("remove", "not in the new version"),
+    }
+
+
+def test_drift_and_missing_containers() -> None:
+    web = comp("web")
+    drifted = {"web": ObservedComponent("web", ["somethingelse"], 1)}
+    assert make_plan([web], drifted, {"web": web}).steps[0].reason.startswith("running spec")
+    assert make_plan([web], {}, {"web": web}).steps[0].reason == "not running"
+
+
+def test_replica_count_out_of_step_is_recreated() -> None:
+    web = comp("web", replicas=2)
+    observed = {"web": ObservedComponent("web", [web.hash], 1)}
+    assert make_plan([web], observed).steps[0].action == "recreate"
+
+
+def test_dependency_levels() -> None:
+    levels = dependency_levels(
+        [
+            comp("web", ["api"]),
+            comp("api", ["db", "cache"]),
+            comp("db"),
+            comp("cache"),
+            comp("worker", ["db"]),
+        ]
+    )
+    assert levels == [["cache", "db"], ["api", "worker"], ["web"]]
+
+
+def test_changed_fields_sorted() -> None:
+    assert changed_fields({"a": 1, "b": 2}, {"a": 2, "c": 3}) == ["a", "b", "c"]
