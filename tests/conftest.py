@@ -19,7 +19,7 @@ def docker_client() -> docker.DockerClient:
     try:
         client = docker.from_env(timeout=300)
         client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure here means "no engine"
+    except Exception as exc:  # any failure here means "no engine"
         pytest.fail(f"the Docker engine is required and not reachable: {exc}; "
                     "run `make setup` (it starts dockerd)")
     return client

@@ -23,7 +23,9 @@ class Progress(Protocol):
         """Say what is happening, one line."""
 
 
-class _NoProgress:
+class SilentProgress:
+    """Shows nothing; subclass it to show only some of it."""
+
     def begin(self, label: str, total: int | None) -> None:
         pass
 
@@ -37,4 +39,4 @@ class _NoProgress:
         pass
 
 
-NO_PROGRESS: Progress = _NoProgress()
+NO_PROGRESS: Progress = SilentProgress()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from sealift.convert import (
     referenced_paths,
 )
 from sealift.errors import ConvertError
+from sealift.files import atomic_write
 from sealift.model.load import parse_model_data
 
 MAX_FILE = 1024 * 1024
@@ -84,18 +83,7 @@ def dump_model(model: dict[str, Any]) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    directory = path.absolute().parent
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text.encode("utf-8"))
 
 
 def _source(path: Path) -> SourceFile:

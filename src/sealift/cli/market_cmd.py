@@ -38,7 +38,7 @@ def publish_cmd(env: Env, model_file: Path, version: str | None, platforms: tupl
     options = PublishOptions(version=version, platforms=platforms, source=source,
                              insecure=insecure, force=force)
     ui.step(f"publishing {model.name}:{version or model.version} "
-            f"({len(model.components)} components)")
+            f"({_plural(len(model.components), 'component')})")
     app = publish(market, model, options, ui.progress())
     total = sum(c.size for c in app.components)
     ui.step(f"published {app.ref} ({ui.human_size(total)}, digest {app.digest})")
@@ -123,3 +123,7 @@ def _details(app: AppVersion) -> dict[str, Any]:
 
 
 commands: list[click.Command] = [publish_cmd, market_group]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -17,6 +17,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from sealift.progress import SilentProgress
+
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
@@ -45,7 +47,7 @@ class BarProgress:
             self._bar.start()
         else:
             self._bar.remove_task(self._task)
-        self._task = self._bar.add_task(label[:48], total=total)
+        self._task = self._bar.add_task(label[:32], total=total)
 
     def advance(self, nbytes: int) -> None:
         if self._task is not None:
@@ -61,17 +63,8 @@ class BarProgress:
         self._bar.console.print(f"    {text}")
 
 
-class QuietProgress:
-    """Shows steps only: for output that is not a terminal."""
-
-    def begin(self, label: str, total: int | None) -> None:
-        pass
-
-    def advance(self, nbytes: int) -> None:
-        pass
-
-    def end(self) -> None:
-        pass
+class QuietProgress(SilentProgress):
+    """Shows notes only: for output that is not a terminal."""
 
     def note(self, text: str) -> None:
         err.print(f"    {text}")

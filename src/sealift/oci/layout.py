@@ -9,14 +9,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from sealift.errors import NotFoundError, StoreError
+from sealift.files import atomic_write
 from sealift.oci import media
 from sealift.oci.blobwriter import BlobWriter, _os_error
 from sealift.oci.descriptor import Descriptor
@@ -48,7 +47,7 @@ class Layout:
         try:
             layout.blobs_dir.mkdir(parents=True, exist_ok=True)
             if not (root / "oci-layout").exists():
-                _atomic_write(root / "oci-layout", OCI_LAYOUT_JSON, layout.tmp_dir)
+                atomic_write(root / "oci-layout", OCI_LAYOUT_JSON, tmp_dir=layout.tmp_dir)
             if not (root / "index.json").exists():
                 layout._write_index({"schemaVersion": 2, "mediaType": media.OCI_INDEX,
                                      "manifests": []})
@@ -208,7 +207,7 @@ class Layout:
 
     def _write_index(self, doc: dict[str, Any]) -> None:
         try:
-            _atomic_write(self.root / "index.json", canonical_json(doc), self.tmp_dir)
+            atomic_write(self.root / "index.json", canonical_json(doc), tmp_dir=self.tmp_dir)
         except OSError as exc:
             raise _os_error(exc) from exc
 
@@ -265,19 +264,3 @@ def children_of(desc: Descriptor, doc: Any) -> list[Descriptor]:
 
 def canonical_json(doc: Any) -> bytes:
     return json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
-
-
-def _atomic_write(path: Path, data: bytes, tmp_dir: Path) -> None:
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="tmp-", dir=tmp_dir)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(name, 0o644)
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-        raise
