@@ -87,3 +87,6 @@ def run_sealift(home: Path, *args: str, check: bool = True, timeout: float = 600
         raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n"
                              f"{result.stdout}\n{result.stderr}")
     return result
+
+
+from multiarch import arch_images, multi  # noqa: E402,F401  (shared fixtures)

@@ -170,3 +170,27 @@ def test_remove_frees_only_unshared_blobs(home: Path, tmp_path: Path,
     missing = run_sealift(home, "market", "show", "shop:1.1.0", check=False)
     assert missing.stderr.strip() == ("error: shop:1.1.0 is not in the market; "
                                       "it has shop 1.0.0")
+
+
+
+
+def _platforms(home: Path, ref: str) -> list[str]:
+    show = json.loads(run_sealift(home, "market", "show", ref, "--json").stdout)
+    return [p for c in show["components"] for p in c["platforms"]]
+
+
+def test_publish_keeps_or_narrows_platforms(home: Path, tmp_path: Path, multi: str) -> None:
+    model = write_model(tmp_path / "m.yaml", multi, multi)
+    run_sealift(home, "publish", str(model))
+    assert sorted(_platforms(home, "shop:1.0.0")) == ["linux/amd64", "linux/amd64",
+                                                       "linux/arm64", "linux/arm64"]
+    run_sealift(home, "publish", str(model), "--version", "1.0.1", "--platform", "linux/arm64")
+    assert _platforms(home, "shop:1.0.1") == ["linux/arm64", "linux/arm64"]
+
+    before = store_state(home)
+    result = run_sealift(home, "publish", str(model), "--version", "1.0.2",
+                         "--platform", "linux/s390x", check=False)
+    assert result.returncode == 1
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: component web:") and "linux/s390x" in line and multi in line
+    assert store_state(home) == before

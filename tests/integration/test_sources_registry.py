@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import httpx
 import pytest
 
 from conftest import _wait_for_port, free_port
-from imagebuild import build_image
+from multiarch import push, skopeo
 from sealift.errors import AuthError, NotFoundError, PlatformError, RegistryError
 from sealift.oci.copy import copy_image
 from sealift.oci.descriptor import Platform
@@ -30,72 +29,16 @@ AMD64, ARM64 = Platform("linux", "amd64"), Platform("linux", "arm64")
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
-def skopeo(*args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(["skopeo", *args], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"skopeo {' '.join(args)}: {result.stderr}"
-    return result
-
-
-def push(image: str, dest: str) -> None:
-    skopeo("copy", "--dest-tls-verify=false", f"docker-daemon:{image}", f"docker://{dest}")
-
-
-@pytest.fixture(scope="module")
-def images(docker_client: docker.DockerClient) -> Iterator[dict[str, str]]:
-    names = {"amd64": f"{TAG}-reg:amd64", "arm64": f"{TAG}-reg:arm64"}
-    for arch, name in names.items():
-        build_image(docker_client, name, arch=arch, files={"/arch": arch}, cmd=["cat", "/arch"])
-    yield names
-    for name in names.values():
-        docker_client.images.remove(name, force=True)
-
-
-@pytest.fixture(scope="module")
-def multi(registry: str, images: dict[str, str]) -> str:
-    """`shop/multi:1` in the registry: an OCI index of amd64, arm64 and an attestation."""
-    manifests = []
-    for arch, name in images.items():
-        push(name, f"{registry}/shop/multi:{arch}")
-        manifests.append(
-            _descriptor(registry, "shop/multi", arch, {"os": "linux", "architecture": arch})
-        )
-    attestation = _descriptor(
-        registry, "shop/multi", "amd64", {"os": "unknown", "architecture": "unknown"}
-    )
-    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [*manifests, attestation]}
-    resp = httpx.put(
-        f"http://{registry}/v2/shop/multi/manifests/1",
-        content=json.dumps(index),
-        headers={"Content-Type": OCI_INDEX},
-    )
-    assert resp.status_code == 201, resp.text
-    return f"{registry}/shop/multi:1"
-
-
-def _descriptor(registry: str, repo: str, tag: str, platform: dict[str, str]) -> dict[str, Any]:
-    resp = httpx.head(
-        f"http://{registry}/v2/{repo}/manifests/{tag}",
-        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
-    )
-    assert resp.status_code == 200
-    return {
-        "mediaType": resp.headers["content-type"],
-        "digest": resp.headers["docker-content-digest"],
-        "size": int(resp.headers["content-length"]),
-        "platform": platform,
-    }
-
-
 def _check_with_skopeo(layout: Layout, desc: Any, name: str = "img") -> dict[str, Any]:
     layout.set_ref(name, desc)
     return dict(json.loads(skopeo("inspect", "--raw", f"oci:{layout.root}:{name}").stdout))
 
 
 def test_single_image_from_registry_runs(
-    docker_client: docker.DockerClient, registry: str, images: dict[str, str], tmp_path: Path
+    docker_client: docker.DockerClient, registry: str, arch_images: dict[str, str], tmp_path: Path
 ) -> None:
     ref = f"{registry}/shop/web:1"
-    push(images["amd64"], ref)
+    push(arch_images["amd64"], ref)
     layout = Layout.create(tmp_path / "store")
     copied = copy_image(layout, ref, source="auto")  # not in the engine under this name
     assert copied.source == "registry"
@@ -214,7 +157,7 @@ def _docker_config(path: Path, host: str, user: str, password: str) -> Path:
 
 
 def test_basic_auth(
-    auth_registry: str, images: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    auth_registry: str, arch_images: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ref = f"{auth_registry}/shop/private:1"
     skopeo(
@@ -222,7 +165,7 @@ def test_basic_auth(
         "--dest-tls-verify=false",
         "--dest-creds",
         "vendor:s3cret",
-        f"docker-daemon:{images['amd64']}",
+        f"docker-daemon:{arch_images['amd64']}",
         f"docker://{ref}",
     )
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "nowhere"))
