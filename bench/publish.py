@@ -5,7 +5,9 @@ against `docker save -o` and `skopeo copy docker://... oci:...` of the same imag
 
 Builds an image of incompressible random data in a few layers, pushes it to a
 docker-registry on 127.0.0.1, runs each contender in its own child process (peak RSS
-from os.wait4), prints a table, and removes everything it made.
+from os.wait4), prints a table, and removes everything it made. The engine copy runs
+twice into the same store: the second shows republishing (layers reused, not
+compressed again).
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def _measure(remote: str, tmp: Path) -> list[Result]:
     me = [sys.executable, str(Path(__file__).resolve()), "--child"]
     runs = [
         ("sealift copy_image from engine", [*me, "engine", TAG, str(tmp / "s-engine")]),
+        ("  again, into the same store", [*me, "engine", TAG, str(tmp / "s-engine")]),
         ("sealift copy_image from registry", [*me, "registry", remote, str(tmp / "s-reg")]),
         ("docker save -o", ["/usr/bin/docker", "save", "-o", str(tmp / "save.tar"), TAG]),
         (

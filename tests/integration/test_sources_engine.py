@@ -18,10 +18,11 @@ import pytest
 
 from imagebuild import build_image
 from sealift.errors import EngineError, NotFoundError, PlatformError
+from sealift.oci import engine, spool
 from sealift.oci.copy import copy_image
 from sealift.oci.descriptor import Platform
 from sealift.oci.layout import Layout
-from sealift.oci.savetar import build_manifest, read_save_stream
+from sealift.oci.savetar import SaveArchive, build_manifest, read_save_stream
 from sealift.progress import NO_PROGRESS
 
 pytestmark = pytest.mark.docker
@@ -189,3 +190,43 @@ def _engine25_stream(oci_dir: Path) -> io.BytesIO:
 
 def test_auto_prefers_the_engine(image: str, tmp_path: Path) -> None:
     assert copy_image(Layout.create(tmp_path), image).source == "engine"
+
+
+def test_copying_the_same_image_again_reads_and_compresses_nothing(
+    image: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = Layout.create(tmp_path)
+    first = copy_image(layout, image, source="engine")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the image was read from the engine again")
+
+    monkeypatch.setattr(engine, "read_save_stream", refuse)
+    monkeypatch.setattr(spool, "gzip_chunks", refuse)
+    second = copy_image(layout, image, source="engine")
+    assert second.descriptor == first.descriptor
+
+
+def test_image_sharing_layers_with_the_store_compresses_only_new_layers(
+    docker_client: docker.DockerClient, image: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = Layout.create(tmp_path)
+    copy_image(layout, image, source="engine")
+    other = f"{TAG}-other:1"
+    build_image(docker_client, other, files={"/other.txt": "another layer\n"})
+    try:
+        archives: list[SaveArchive] = []
+
+        def recording(*args: Any, **kwargs: Any) -> SaveArchive:
+            archives.append(read_save_stream(*args, **kwargs))
+            return archives[-1]
+
+        monkeypatch.setattr(engine, "read_save_stream", recording)
+        copied = copy_image(layout, other, source="engine")
+    finally:
+        docker_client.images.remove(other, force=True)
+    have = set(docker_client.images.get(image).attrs["RootFS"]["Layers"])
+    wanted = layout.read_json(layout.read_json(copied.descriptor.digest)["config"]["digest"])
+    new = [d for d in wanted["rootfs"]["diff_ids"] if d not in have]
+    assert len(wanted["rootfs"]["diff_ids"]) > len(new) >= 1  # shares busybox, adds a file
+    assert archives[0].compressed == len(new)

@@ -6,17 +6,31 @@ import gzip
 import hashlib
 import io
 import json
+import random
 import tarfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from sealift.errors import CorruptBlobError, EngineError
-from sealift.oci import media
+from sealift.oci import media, spool
+from sealift.oci.compress import (
+    BLOCK,
+    GZIP_HEADER,
+    compressible,
+    gzip_bytes,
+    gzip_chunks,
+    read_blocks,
+)
 from sealift.oci.descriptor import Descriptor, Platform
+from sealift.oci.layercache import CACHE_FILE
 from sealift.oci.layout import Layout
-from sealift.oci.savetar import IterStream, build_manifest, read_save_stream
+from sealift.oci.savetar import IterStream, SaveArchive, build_manifest, read_save_stream
 from sealift.progress import NO_PROGRESS
+
+PINNED_GZIP_DIGEST = "sha256:55b7801ec619aff33ef2ad87d02eba91e6a4011cf773b02a7ae7b780f6082295"
 
 
 def layer_tar(content: bytes) -> bytes:
@@ -122,3 +136,124 @@ def test_missing_manifest_json(tmp_path: Path) -> None:
         add(tar, "l0/layer.tar", layer_tar(b"x"))
     with pytest.raises(EngineError, match=r"lacks manifest.json"):
         parse(out.getvalue(), tmp_path)
+
+
+# -- reuse: layers the store holds are never compressed again ------------------------
+
+
+def read_into(layout: Layout, data: bytes) -> tuple[SaveArchive, Descriptor]:
+    stream = io.BufferedReader(IterStream([data]))
+    archive = read_save_stream(stream, layout, NO_PROGRESS, "img")
+    return archive, build_manifest(archive, layout, "img")[0]
+
+
+def must_not_compress(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a layer was compressed again")
+
+    monkeypatch.setattr(spool, "gzip_chunks", refuse)
+
+
+def test_second_read_of_the_same_image_compresses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = Layout.create(tmp_path)
+    data = legacy_save([layer_tar(b"a" * 5000), layer_tar(b"b")])
+    first, first_desc = read_into(layout, data)
+    assert first.compressed == 2
+    must_not_compress(monkeypatch)
+    second, second_desc = read_into(layout, data)
+    assert second.compressed == 0
+    assert second_desc.digest == first_desc.digest
+    assert list(layout.tmp_dir.iterdir()) == []
+
+
+def test_new_image_on_a_stored_base_compresses_only_its_own_layer(tmp_path: Path) -> None:
+    layout = Layout.create(tmp_path)
+    base = layer_tar(b"base" * 1000)
+    read_into(layout, legacy_save([base, layer_tar(b"v1")]))
+    archive, desc = read_into(layout, legacy_save([base, layer_tar(b"v2")]))
+    assert archive.compressed == 1
+    with layout.open_blob(layout.read_json(desc.digest)["layers"][1]["digest"]) as f:
+        assert gzip.decompress(f.read()) == layer_tar(b"v2")
+
+
+def test_the_same_layer_twice_in_one_image_is_compressed_once(tmp_path: Path) -> None:
+    same = layer_tar(b"same")
+    archive, _ = read_into(Layout.create(tmp_path), legacy_save([same, same]))
+    assert archive.compressed == 1
+
+
+def test_cache_entry_whose_blob_is_gone_is_not_trusted(tmp_path: Path) -> None:
+    layout = Layout.create(tmp_path)
+    data = legacy_save([layer_tar(b"x" * 3000)])
+    _, desc = read_into(layout, data)
+    layer = layout.read_json(desc.digest)["layers"][0]["digest"]
+    layout.remove_blob(layer)  # as garbage collection would
+    archive, again = read_into(layout, data)
+    assert archive.compressed == 1
+    assert again.digest == desc.digest and layout.has_blob(layer)
+
+
+def test_layers_of_named_images_are_found_without_the_cache_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = Layout.create(tmp_path)
+    data = legacy_save([layer_tar(b"y" * 3000)])
+    _, desc = read_into(layout, data)
+    layout.set_ref("img:1", desc)
+    (layout.root / CACHE_FILE).unlink()
+    must_not_compress(monkeypatch)
+    assert read_into(layout, data)[0].compressed == 0
+
+
+def test_failure_midway_leaves_no_spool_and_no_half_blob(tmp_path: Path) -> None:
+    layout = Layout.create(tmp_path)
+    big = layer_tar(random.Random(7).randbytes(6 * BLOCK))
+    data = legacy_save([big, layer_tar(b"z" * 100_000)])
+
+    def interrupted() -> Iterator[bytes]:
+        yield data[: len(big) + 200_000]  # the first layer whole, the second in part
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        read_save_stream(io.BufferedReader(IterStream(interrupted())), layout, NO_PROGRESS, "i")
+    assert list(layout.tmp_dir.iterdir()) == []
+    for blob in layout.blobs_dir.iterdir():  # the first layer may have finished: whole
+        assert gzip.decompress(blob.read_bytes()) == big
+
+
+# -- the gzip format: deterministic whatever the threads -----------------------------
+
+
+def test_gzip_is_the_same_with_any_number_of_threads() -> None:
+    data = random.Random(1).randbytes(BLOCK + 1234) + b"sealift " * 300_000
+    inline = gzip_bytes(data)
+    for workers in (1, 2, 3):
+        with ThreadPoolExecutor(workers) as pool:
+            blocks = read_blocks(io.BytesIO(data).read)
+            assert b"".join(gzip_chunks(blocks, pool)) == inline
+    assert gzip.decompress(inline) == data
+    assert len(inline) < len(data) * 0.5  # the text part compresses across block borders
+
+
+def test_gzip_header_has_no_name_and_mtime_zero() -> None:
+    blob = gzip_bytes(b"hello")
+    assert blob[:10] == GZIP_HEADER and blob[3] == 0 and blob[4:8] == b"\0\0\0\0"
+    assert gzip.decompress(gzip_bytes(b"")) == b""
+
+
+def test_gzip_bytes_are_pinned() -> None:
+    """Digests must not change between runs or releases: changing GZIP_LEVEL, BLOCK or the
+    framing changes every layer digest sealift makes. Update only on purpose."""
+    data = random.Random(2).randbytes(BLOCK) + b"layer " * 200_000
+    assert sha(gzip_bytes(data)) == PINNED_GZIP_DIGEST
+
+
+def test_incompressible_blocks_are_stored_and_the_rest_deflated() -> None:
+    noise = random.Random(3).randbytes(BLOCK)
+    text = b"usr/lib/libc.so.6 " * (BLOCK // 18)
+    assert not compressible(noise) and compressible(text)
+    blob = gzip_bytes(noise + text)
+    assert gzip.decompress(blob) == noise + text
+    assert len(noise) < len(blob) < len(noise) + len(text) // 20

@@ -34,7 +34,7 @@ class BlobWriter:
         try:
             self._file.write(data)
         except OSError as exc:
-            raise _os_error(exc) from exc
+            raise store_write_error(exc) from exc
         self._hash.update(data)
         self.size += len(data)
         if self._expected_size is not None and self.size > self._expected_size:
@@ -60,7 +60,7 @@ class BlobWriter:
             os.chmod(self._tmp, 0o644)
             os.replace(self._tmp, target)
         except OSError as exc:
-            raise _os_error(exc) from exc
+            raise store_write_error(exc) from exc
         self.digest = digest
         return digest
 
@@ -78,7 +78,7 @@ class BlobWriter:
         self.discard()
 
 
-def _os_error(exc: OSError) -> StoreError | DiskFullError:
+def store_write_error(exc: OSError) -> StoreError | DiskFullError:
     if exc.errno == errno.ENOSPC:
         return DiskFullError("no space left on device while writing to the store; "
                              "free some space and run the command again")

@@ -19,9 +19,16 @@ from docker.models.images import Image
 from sealift.errors import EngineError, NotFoundError
 from sealift.oci.descriptor import Platform
 from sealift.oci.graph import Copied
+from sealift.oci.layercache import LayerIndex
 from sealift.oci.layout import Layout
 from sealift.oci.platforms import check_single
-from sealift.oci.savetar import CHUNK, IterStream, build_manifest, read_save_stream
+from sealift.oci.savetar import (
+    CHUNK,
+    IterStream,
+    build_manifest,
+    manifest_from_store,
+    read_save_stream,
+)
 from sealift.progress import Progress
 
 EngineClient = docker.DockerClient
@@ -78,13 +85,20 @@ def copy_from_engine(
     platforms: Sequence[Platform],
     progress: Progress,
 ) -> Copied:
-    """Copy the engine's image `name` into `layout` as a gzip-layered OCI image."""
+    """Copy the engine's image `name` into `layout` as a gzip-layered OCI image.
+
+    Layers the store already holds (same diff_id) are reused, not compressed again; if
+    it holds them all and the image's config too, the image is not even read.
+    """
     with _door(name):
         image = client.images.get(name)
         check_single(name, _platform_of(image), platforms)
-        stream = io.BufferedReader(IterStream(image.save(chunk_size=CHUNK, named=False)), CHUNK)
-        archive = read_save_stream(stream, layout, progress, name)
-    descriptor, platform = build_manifest(archive, layout, name)
+        known = LayerIndex.load(layout)
+        stored = manifest_from_store(layout, str(image.id), known, name)
+        if stored is None:
+            stream = io.BufferedReader(IterStream(image.save(chunk_size=CHUNK, named=False)), CHUNK)
+            archive = read_save_stream(stream, layout, progress, name, known)
+    descriptor, platform = stored or build_manifest(archive, layout, name)
     return Copied(descriptor, [platform])
 
 

@@ -17,7 +17,7 @@ from typing import IO, Any
 from sealift.errors import NotFoundError, StoreError
 from sealift.files import atomic_write
 from sealift.oci import media
-from sealift.oci.blobwriter import BlobWriter, _os_error
+from sealift.oci.blobwriter import BlobWriter, store_write_error
 from sealift.oci.descriptor import Descriptor
 from sealift.oci.digest import check_digest, digest_bytes, hex_part
 
@@ -52,7 +52,7 @@ class Layout:
                 layout._write_index({"schemaVersion": 2, "mediaType": media.OCI_INDEX,
                                      "manifests": []})
         except OSError as exc:
-            raise _os_error(exc) from exc
+            raise store_write_error(exc) from exc
         return layout
 
     @classmethod
@@ -209,7 +209,7 @@ class Layout:
         try:
             atomic_write(self.root / "index.json", canonical_json(doc), tmp_dir=self.tmp_dir)
         except OSError as exc:
-            raise _os_error(exc) from exc
+            raise store_write_error(exc) from exc
 
     # -- graph ----------------------------------------------------------------
 

@@ -3,34 +3,33 @@
 Two layouts exist. Engines < 25 write the legacy one (`<id>/layer.tar`, `<id>.json`
 config, `manifest.json` last); engines >= 25 write an OCI layout (`blobs/sha256/*`,
 `index.json`) with the same `manifest.json` beside it. Both are read the same way:
-small JSON members are kept in memory, layers are compressed into the store as they
-pass (their path remembered), and the image manifest is built at the end.
+small JSON members are kept in memory, layers go to a `LayerSink` (spooled, then
+reused or gzipped in the background; their path remembered), and the image manifest
+is built at the end.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import posixpath
 import tarfile
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from sealift.errors import CorruptBlobError, EngineError
 from sealift.oci import media
-from sealift.oci.blobwriter import BlobWriter
+from sealift.oci.compress import gzip_bytes
 from sealift.oci.descriptor import Descriptor, Platform
+from sealift.oci.digest import digest_bytes, is_digest
+from sealift.oci.layercache import LayerIndex, StoredLayer
 from sealift.oci.layout import MAX_JSON, Layout
 from sealift.oci.platforms import platform_of_config
-from sealift.progress import NO_PROGRESS, Progress
+from sealift.oci.spool import LayerSink
+from sealift.progress import Progress
 
 CHUNK = 1024 * 1024
-GZIP_LEVEL = 6
-"""Fixed so the same layer always compresses to the same bytes (and digest)."""
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 class IterStream(io.RawIOBase):
@@ -38,7 +37,7 @@ class IterStream(io.RawIOBase):
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks: Iterator[bytes] = iter(chunks)
-        self._pending = b""
+        self._pending = memoryview(b"")
 
     def readable(self) -> bool:
         return True
@@ -46,21 +45,14 @@ class IterStream(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         while not self._pending:
             try:
-                self._pending = next(self._chunks)
+                self._pending = memoryview(next(self._chunks))
             except StopIteration:
                 return 0
         view = memoryview(buffer).cast("B")
         count = min(len(view), len(self._pending))
         view[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
+        self._pending = self._pending[count:]  # a view: no copy of the rest
         return count
-
-
-@dataclass(frozen=True)
-class StoredLayer:
-    digest: str  # of the gzip blob in the store
-    size: int
-    diff_id: str  # sha256 of the uncompressed tar
 
 
 @dataclass
@@ -68,6 +60,7 @@ class SaveArchive:
     small: dict[str, bytes] = field(default_factory=dict)
     layers: dict[str, StoredLayer] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
+    compressed: int = 0  # layers gzipped while reading (the others were in the store)
 
     def resolve(self, path: str) -> str:
         for _ in range(16):
@@ -78,13 +71,24 @@ class SaveArchive:
 
 
 def read_save_stream(
-    stream: IO[bytes], layout: Layout, progress: Progress, image: str
+    stream: IO[bytes],
+    layout: Layout,
+    progress: Progress,
+    image: str,
+    known: LayerIndex | None = None,
 ) -> SaveArchive:
-    """Read every member once: JSON kept, layers compressed into `layout`."""
+    """Read every member once: JSON kept, layers stored in `layout` as gzip blobs.
+
+    Layers the store already holds (by diff_id, see `LayerIndex`) are reused; the others
+    are compressed in the background while the stream is read on.
+    """
     archive = SaveArchive()
-    with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
-        for member in tar:
-            _read_member(tar, member, archive, layout, progress, image)
+    with LayerSink(layout, known or LayerIndex.load(layout), progress) as sink:
+        with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
+            for member in tar:
+                _read_member(tar, member, archive, sink, image)
+        archive.layers = sink.layers()
+        archive.compressed = sink.compressed
     return archive
 
 
@@ -92,8 +96,7 @@ def _read_member(
     tar: tarfile.TarFile,
     member: tarfile.TarInfo,
     archive: SaveArchive,
-    layout: Layout,
-    progress: Progress,
+    sink: LayerSink,
     image: str,
 ) -> None:
     name = posixpath.normpath(member.name)
@@ -108,9 +111,7 @@ def _read_member(
     maybe_layer = name.endswith("layer.tar") or name.startswith("blobs/")
     if maybe_layer and not (first.startswith(b"{") and member.size <= MAX_JSON):
         label = f"{image} {posixpath.basename(posixpath.dirname(name)) or name}"[:80]
-        archive.layers[name] = store_layer(
-            layout, _prepend(first, fileobj), member.size, progress, label
-        )
+        sink.add(name, _prepend(first, fileobj), member.size, label)
     elif member.size <= MAX_JSON:
         archive.small[name] = first + fileobj.read()
 
@@ -121,46 +122,10 @@ def _prepend(first: bytes, fileobj: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def store_layer(
-    layout: Layout, chunks: Iterable[bytes], total: int | None, progress: Progress, label: str
-) -> StoredLayer:
-    """Store a layer gzip-compressed (as-is if it already is) and compute its diff_id."""
-    progress.begin(label, total)
-    try:
-        with layout.writer() as writer:
-            diff_id = _write_gzip(chunks, writer, progress)
-            digest = writer.commit()
-            return StoredLayer(digest, writer.size, diff_id)
-    finally:
-        progress.end()
-
-
-def _write_gzip(chunks: Iterable[bytes], writer: BlobWriter, progress: Progress) -> str:
-    """Write `chunks` gzipped into `writer`; return sha256 of the uncompressed data."""
-    raw = hashlib.sha256()
-    iterator = iter(chunks)
-    first = next(iterator, b"")
-    if first.startswith(GZIP_MAGIC):
-        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
-        for chunk in _chain(first, iterator):
-            writer.write(chunk)
-            raw.update(inflater.decompress(chunk))
-            progress.advance(len(chunk))
-        raw.update(inflater.flush())
-    else:
-        deflater = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-        for chunk in _chain(first, iterator):
-            raw.update(chunk)
-            writer.write(deflater.compress(chunk))
-            progress.advance(len(chunk))
-        writer.write(deflater.flush())
-    return "sha256:" + raw.hexdigest()
-
-
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    if first:
-        yield first
-    yield from rest
+def store_small_layer(layout: Layout, data: bytes) -> StoredLayer:
+    """Store a layer held in memory (a tiny one) gzipped, in the same format."""
+    blob = gzip_bytes(data)
+    return StoredLayer(layout.put_bytes(blob), len(blob), digest_bytes(data))
 
 
 # -- building the image manifest ---------------------------------------------------
@@ -170,8 +135,16 @@ def build_manifest(archive: SaveArchive, layout: Layout, image: str) -> tuple[De
     """Store the config and an OCI manifest for the saved image; return it and its platform."""
     entry = _manifest_entry(archive, image)
     config_bytes = _small(archive, str(entry.get("Config", "")), image)
-    config = _json(config_bytes, image)
     layers = [_layer(archive, str(path), layout, image) for path in entry.get("Layers") or []]
+    return write_manifest(layout, config_bytes, layers, image)
+
+
+def write_manifest(
+    layout: Layout, config_bytes: bytes, layers: list[StoredLayer], image: str
+) -> tuple[Descriptor, Platform]:
+    """Store `config_bytes` as-is and an OCI manifest of it and `layers` (checked against
+    the config's diff_ids); return the manifest and its platform."""
+    config = _json(config_bytes, image)
     _check_diff_ids(config, layers, image)
     config_desc = Descriptor(media.OCI_CONFIG, layout.put_bytes(config_bytes), len(config_bytes))
     doc = {
@@ -189,6 +162,28 @@ def build_manifest(archive: SaveArchive, layout: Layout, image: str) -> tuple[De
     ), platform
 
 
+def manifest_from_store(
+    layout: Layout, config_digest: str, known: LayerIndex, image: str
+) -> tuple[Descriptor, Platform] | None:
+    """The manifest for config `config_digest` when the store already has that config and
+    a gzip blob of every layer it names (republishing: nothing to read or compress)."""
+    if not is_digest(config_digest) or not layout.has_blob(config_digest):
+        return None
+    with layout.open_blob(config_digest) as f:
+        config_bytes = f.read(MAX_JSON + 1)
+    if len(config_bytes) > MAX_JSON or digest_bytes(config_bytes) != config_digest:
+        return None
+    try:
+        rootfs = json.loads(config_bytes).get("rootfs") or {}
+        diff_ids = [str(d) for d in rootfs.get("diff_ids") or []]
+    except (ValueError, AttributeError):
+        return None
+    layers = [known.find(diff_id) for diff_id in diff_ids]
+    if not diff_ids or any(layer is None for layer in layers):
+        return None
+    return write_manifest(layout, config_bytes, [x for x in layers if x is not None], image)
+
+
 def _manifest_entry(archive: SaveArchive, image: str) -> dict[str, Any]:
     doc = _json(_small(archive, "manifest.json", image), image)
     if not isinstance(doc, list) or not doc or not isinstance(doc[0], dict):
@@ -201,8 +196,7 @@ def _layer(archive: SaveArchive, path: str, layout: Layout, image: str) -> Store
     if path in archive.layers:
         return archive.layers[path]
     if path in archive.small:  # a tiny layer that looked like JSON
-        data = archive.small[path]
-        return store_layer(layout, [data], len(data), NO_PROGRESS, image)
+        return store_small_layer(layout, archive.small[path])
     raise EngineError(f"{image}: the engine's image archive lacks layer {path}")
 
 
