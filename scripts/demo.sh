@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # `make demo`: sealift's whole story with the example shop (examples/shop), using only the
 # `sealift` command and two homes: the vendor's (demo-work/vendor) and an offline site's
-# (demo-work/site). Every site command runs under `unshare -n`, with no network at all (the
-# Docker socket is a file, so the engine is still reachable). Re-runnable: it first removes
-# what an earlier run installed.
-#
-# DEMO_ENGINE_UNSHARE=0 runs the site's engine commands (install, upgrade, rollback, status,
-# history, uninstall) without `unshare -n`; import always runs without network.
+# (demo-work/site). Every site command (import, install, upgrade, rollback, status, history,
+# uninstall) runs under `unshare -n`, with no network at all: the Docker socket is a file, so
+# the engine is still reachable, and health checks run inside the containers' own network
+# namespaces. Only the demo's own checks (curl, "the user's browser") run on the host's
+# network. Re-runnable: it first removes what an earlier run installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,11 +26,6 @@ run() { show "$*"; "$@"; }
 vendor() { run "$SEALIFT" --home "$VENDOR" "$@"; }
 # The site has no network: `unshare -n` gives the command an empty network namespace.
 site() { run unshare -n "$SEALIFT" --home "$SITE" "$@"; }
-if [ "${DEMO_ENGINE_UNSHARE:-1}" = 0 ]; then
-  site_engine() { run "$SEALIFT" --home "$SITE" "$@"; }
-else
-  site_engine() { site "$@"; }
-fi
 
 fail() { printf 'demo failed: %s\n' "$*" >&2; exit 1; }
 
@@ -59,7 +53,7 @@ size_of() { numfmt --to=iec --suffix=B "$(stat -c %s "$1")"; }
 
 step "0. Start clean: remove an earlier demo install and reset the demo homes"
 if [ -f "$SITE/state.db" ]; then
-  site_engine uninstall shop --purge || say "(nothing to remove)"
+  site uninstall shop --purge || say "(nothing to remove)"
 fi
 run rm -rf "$VENDOR" "$SITE" "$WORK"/shop-*.tar
 mkdir -p "$VENDOR" "$SITE"
@@ -88,7 +82,7 @@ site import "$WORK/shop-1.1.0-diff.tar"
 site market list
 
 step "5. Site: install shop 1.0.0 on this Docker host, storefront on port $PORT"
-site_engine install shop:1.0.0 --name shop --set public_port=$PORT --bind-address 127.0.0.1
+site install shop:1.0.0 --name shop --set public_port=$PORT --bind-address 127.0.0.1
 wait_for_app
 check / "API 1.0.0"
 say "Store an item through the API:"
@@ -98,8 +92,8 @@ echo
 check /cgi-bin/api/items "$ITEM"
 
 step "6. Site: upgrade to 1.1.0 (first the plan, then the upgrade)"
-site_engine upgrade shop 1.1.0 --dry-run
-site_engine upgrade shop 1.1.0
+site upgrade shop 1.1.0 --dry-run
+site upgrade shop 1.1.0
 wait_for_app
 check /cgi-bin/api/version '"version":"1.1.0"'
 say "1.1.0's API also counts the items; the item stored under 1.0.0 is still there:"
@@ -107,14 +101,14 @@ check /cgi-bin/api/items '"count":'
 check /cgi-bin/api/items "$ITEM"
 
 step "7. Site: roll back to the previous revision (1.0.0)"
-site_engine rollback shop
+site rollback shop
 wait_for_app
 check /cgi-bin/api/version '"version":"1.0.0"'
 check /cgi-bin/api/items "$ITEM"
 
 step "8. Site: status and history"
-site_engine status shop
-site_engine history shop
+site status shop
+site history shop
 
 run scripts/build-examples.sh --stop
 

@@ -4,11 +4,12 @@ unknown names, a concurrent second operation, SIGINT during an upgrade."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -19,15 +20,13 @@ import pytest
 from tests.conftest import run_sealift
 from tests.integration.test_deploy_support import (  # noqa: F401 - fixtures
     IMAGE,
+    RETAGGED,
+    SEALIFT,
     history,
     http_get,
     install,
     market_home,
     site,
-)
-
-SEALIFT = str(
-    Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parents[2] / ".venv")) / "bin" / "sealift"
 )
 
 
@@ -77,7 +76,8 @@ def test_missing_image_then_loaded_from_store(
     site: tuple[Path, str, int], market_home: Path, docker_client: docker.DockerClient
 ) -> None:
     home, instance, port = site
-    docker_client.images.remove(IMAGE, force=True)
+    for tag in (IMAGE, RETAGGED):
+        docker_client.images.remove(tag, force=True)
     with pytest.raises(docker.errors.ImageNotFound):
         docker_client.images.get(IMAGE)
     layers = [
@@ -95,10 +95,8 @@ def test_missing_image_then_loaded_from_store(
     shutil.rmtree(home / "store")
     shutil.copytree(market_home / "store", home / "store")
     install(home, instance, port)  # the engine lacks the image: loaded from the store
-    assert (
-        docker_client.images.get(IMAGE).id
-        == docker_client.containers.get(f"{instance}-web-1").image.id
-    )
+    running = docker_client.containers.get(f"{instance}-web-1").image
+    assert running is not None and docker_client.images.get(IMAGE).id == running.id
 
 
 def test_unknown_names_and_missing_parameters(site: tuple[Path, str, int]) -> None:
@@ -122,11 +120,15 @@ def _start_bad_upgrade(home: Path, instance: str) -> subprocess.Popen[str]:
 
 
 def _wait_pending(home: Path, instance: str) -> None:
+    """Until the upgrade has recorded its revision (read from state.db: fast, so that a
+    signal can be sent while the upgrade is still replacing containers)."""
+    query = "SELECT 1 FROM revisions WHERE installation = ? AND status = 'pending'"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if any(r["status"] == "pending" for r in history(home, instance)):
-            return
-        time.sleep(0.2)
+        with contextlib.closing(sqlite3.connect(home / "state.db", timeout=5)) as db:
+            if db.execute(query, (instance,)).fetchone():
+                return
+        time.sleep(0.02)
     raise AssertionError("the upgrade never started")
 
 
@@ -146,18 +148,35 @@ def test_concurrent_operation_refused(site: tuple[Path, str, int]) -> None:
         upgrade.communicate(timeout=60)
 
 
-def test_sigint_during_upgrade_restores(site: tuple[Path, str, int]) -> None:
+@pytest.mark.parametrize("delay", [0.15, 1.5], ids=["replacing-web", "health-gate"])
+def test_sigint_during_upgrade_restores(site: tuple[Path, str, int], delay: float) -> None:
+    """Ctrl-C while web is being replaced (old container stopping) or while the new one
+    waits for its gate: either way the restored web answers as soon as the command ends."""
     home, instance, port = site
     install(home, instance, port)
     upgrade = _start_bad_upgrade(home, instance)
     _wait_pending(home, instance)
-    time.sleep(1)
+    time.sleep(delay)
     upgrade.send_signal(signal.SIGINT)
     _, err = upgrade.communicate(timeout=60)
     assert upgrade.returncode != 0
     assert "interrupted" in err and "restored revision 1" in err
-    assert http_get(port) == "hello v1"
+    assert http_get(port, attempts=1) == "hello v1"
     assert [r["status"] for r in history(home, instance)] == ["deployed", "failed"]
+
+
+def test_stopped_component_is_recreated(
+    site: tuple[Path, str, int], docker_client: docker.DockerClient
+) -> None:
+    """A container stopped behind sealift's back is not `keep`: the next upgrade starts it."""
+    home, instance, port = site
+    install(home, instance, port)
+    docker_client.containers.get(f"{instance}-web-1").stop(timeout=1)
+    plan = json.loads(run_sealift(home, "upgrade", instance, "1.0.1", "--dry-run", "--json").stdout)
+    actions = {s["component"]: (s["action"], s["reason"]) for s in plan["steps"]}
+    assert actions == {"store": ("keep", ""), "web": ("recreate", "not running")}
+    run_sealift(home, "upgrade", instance, "1.0.1", "--timeout", "60s")
+    assert http_get(port, attempts=1) == "hello v1"
 
 
 def test_crashed_operation_is_shown_and_recovered(site: tuple[Path, str, int]) -> None:

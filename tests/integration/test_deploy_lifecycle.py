@@ -5,6 +5,7 @@ through the real CLI against the real engine."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import docker
@@ -66,6 +67,22 @@ def test_install_upgrade_rollback(
     assert all(r["parameters"]["password"] == "***" for r in revisions)
 
 
+def test_same_image_under_another_tag_is_kept(
+    site: tuple[Path, str, int], docker_client: docker.DockerClient
+) -> None:
+    """1.0.1 tags the very image of 1.0.0 differently: nothing to recreate."""
+    home, instance, port = site
+    install(home, instance, port)
+    before = container_ids(docker_client, instance)
+    plan = json.loads(run_sealift(home, "upgrade", instance, "1.0.1", "--dry-run", "--json").stdout)
+    assert {s["component"]: s["action"] for s in plan["steps"]} == {"store": "keep", "web": "keep"}
+    shown = run_sealift(home, "upgrade", instance, "1.0.1", "--dry-run").stdout
+    assert "nothing to change (dry run)" in shown
+    run_sealift(home, "upgrade", instance, "1.0.1", "--timeout", "60s")
+    assert container_ids(docker_client, instance) == before
+    assert [r["version"] for r in history(home, instance)] == ["1.0.0", "1.0.1"]
+
+
 def test_generated_secret_kept_and_never_shown(
     site: tuple[Path, str, int], docker_client: docker.DockerClient
 ) -> None:
@@ -97,6 +114,23 @@ def test_failed_upgrade_is_rolled_back_with_data(
     assert http_get(port) == "hello v1"
     assert exec_in(docker_client, f"{instance}-store-1", "cat /data/marker") == "kept"
     assert [r["status"] for r in history(home, instance)] == ["deployed", "failed"]
+
+
+def test_unhealthy_version_fails_long_before_the_timeout(site: tuple[Path, str, int]) -> None:
+    """1.3.0's web fails 3 checks in a row (200ms apart, no start period): unhealthy, so the
+    upgrade gives up at once, as Docker would, instead of waiting out --timeout."""
+    home, instance, port = site
+    install(home, instance, port)
+    started = time.monotonic()
+    result = run_sealift(home, "upgrade", instance, "1.3.0", "--timeout", "5m", check=False)
+    assert result.returncode != 0
+    assert time.monotonic() - started < 30
+    assert (
+        "component web: unhealthy: health check (http GET :8080/missing) failed 3 times in a "
+        "row: GET /missing answered 404; restored revision 1" in result.stderr
+    )
+    assert "last log lines of web" in result.stderr
+    assert http_get(port, attempts=1) == "hello v1"
 
 
 def test_uninstall_keeps_data_reinstall_finds_it_purge_deletes(

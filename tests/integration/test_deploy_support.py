@@ -20,27 +20,36 @@ from tests.conftest import free_port, run_sealift
 from tests.imagebuild import build_image
 
 IMAGE = "sl-dep-base:1"
+RETAGGED = "sl-dep-base:again"  # the same image under another tag
+SEALIFT = str(
+    Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parents[2] / ".venv")) / "bin" / "sealift"
+)
 WEB_CMD = 'mkdir -p /tmp/w && echo "$MSG" > /tmp/w/index.html && exec httpd -f -p 8080 -h /tmp/w'
 
 
 def app_model(
-    version: str, *, msg: str, worker: bool = False, web_health_path: str = "/"
+    version: str,
+    *,
+    msg: str,
+    worker: bool = False,
+    web_health: dict[str, Any] | None = None,
+    image: str = IMAGE,
 ) -> dict[str, Any]:
     components: dict[str, Any] = {
         "store": {
-            "image": IMAGE,
+            "image": image,
             "command": ["sh", "-c", "exec httpd -f -p 9000 -h /data"],
             "volumes": [{"name": "data", "path": "/data"}],
             "configs": [{"path": "/etc/store/store.conf", "content": "level=info\n"}],
             "health": {"tcp": {"port": 9000}, "interval": "200ms"},
         },
         "web": {
-            "image": IMAGE,
+            "image": image,
             "command": ["sh", "-c", WEB_CMD],
             "env": {"MSG": msg, "PASSWORD": "${password}"},
             "ports": [{"port": 8080, "expose": True, "host_port": "${port}"}],
             "depends_on": ["store"],
-            "health": {"http": {"path": web_health_path, "port": 8080}, "interval": "200ms"},
+            "health": web_health or {"http": {"path": "/", "port": 8080}, "interval": "200ms"},
         },
     }
     if worker:
@@ -54,10 +63,21 @@ def app_model(
     }
 
 
+MISSING_PAGE = {"path": "/missing", "port": 8080}
 VERSIONS = {
     "1.0.0": app_model("1.0.0", msg="hello v1"),
+    "1.0.1": app_model("1.0.1", msg="hello v1", image=RETAGGED),  # a rebuild, same digest
     "1.1.0": app_model("1.1.0", msg="hello v2", worker=True),
-    "1.2.0": app_model("1.2.0", msg="broken", web_health_path="/missing"),
+    # never healthy, but within its long start period: fails only at --timeout
+    "1.2.0": app_model(
+        "1.2.0",
+        msg="broken",
+        web_health={"http": MISSING_PAGE, "interval": "200ms", "start_period": "10m"},
+    ),
+    # never healthy: unhealthy after 3 failed checks, 200ms apart, whatever the --timeout
+    "1.3.0": app_model(
+        "1.3.0", msg="broken", web_health={"http": MISSING_PAGE, "interval": "200ms", "retries": 3}
+    ),
 }
 
 
@@ -75,7 +95,9 @@ def copy_home(source: Path, dest: Path) -> Path:
 
 def exec_in(client: docker.DockerClient, container: str, command: str) -> str:
     result = client.containers.get(container).exec_run(["sh", "-c", command])
-    return bytes(result.output).decode().strip()
+    output = result.output
+    assert isinstance(output, bytes)
+    return output.decode().strip()
 
 
 def history(home: Path, instance: str) -> list[dict[str, Any]]:
@@ -97,7 +119,7 @@ def http_get(port: int, attempts: int = 10) -> str:
 
 def cleanup(client: docker.DockerClient, instance: str) -> None:
     """Remove whatever a test left behind for `instance` (containers, network, volumes)."""
-    label = {"label": [f"dev.sealift.installation={instance}"]}
+    label: dict[str, str | list[str] | bool] = {"label": [f"dev.sealift.installation={instance}"]}
     for container in client.containers.list(all=True, filters=label):
         container.remove(force=True)
     for network in client.networks.list(filters=label):
@@ -115,11 +137,13 @@ def market_home(
 ) -> Iterator[Path]:
     # a file of its own so that removing the image really deletes it (no shared build cache)
     build_image(docker_client, IMAGE, files={"/etc/sl-dep": "sealift deploy tests"})
+    docker_client.images.get(IMAGE).tag(RETAGGED)
     home = tmp_path_factory.mktemp("deploy-market")
     publish_versions(home, home)
     yield home
-    with contextlib.suppress(docker.errors.NotFound):
-        docker_client.images.remove(IMAGE, force=True)
+    for tag in (RETAGGED, IMAGE):
+        with contextlib.suppress(docker.errors.NotFound):
+            docker_client.images.remove(tag, force=True)
 
 
 @pytest.fixture

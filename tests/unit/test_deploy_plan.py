@@ -68,3 +68,11 @@ def test_dependency_levels() -> None:
 
 def test_changed_fields_sorted() -> None:
     assert changed_fields({"a": 1, "b": 2}, {"a": 2, "c": 3}) == ["a", "b", "c"]
+
+
+def test_stopped_container_with_the_right_spec_is_recreated() -> None:
+    """e.g. stopped by an operation that died before removing it: not something to keep."""
+    web = comp("web")
+    stopped = {"web": ObservedComponent("web", [web.hash], 1, not_running=1)}
+    step = make_plan([web], stopped, {"web": web}).steps[0]
+    assert (step.action, step.reason) == ("recreate", "not running")

@@ -42,15 +42,17 @@ components:
 """ % ("a" * 64)
 
 AMD64 = Platform.parse("linux/amd64")
+DIGESTS = {"web": "sha256:" + "b" * 64, "db": "sha256:" + "c" * 64}
 
 
 def rendered(port: str = "8080") -> dict[str, dict[str, object]]:
     model = render_params(parse_model_text(MODEL), {"port": port})
-    return {d.name: d.spec for d in render(model, "inst", AMD64, "127.0.0.1")}
+    return {d.name: d.spec for d in render(model, "inst", AMD64, DIGESTS, "127.0.0.1")}
 
 
 def test_docker_spec() -> None:
     web, db = rendered()["web"], rendered()["db"]
+    assert web["image"] == DIGESTS["web"] and db["image"] == DIGESTS["db"]
     assert web["ports"] == [
         {"port": 80, "protocol": "tcp", "host_port": 8080, "host_ip": "127.0.0.1"}
     ]
@@ -72,9 +74,9 @@ def test_docker_spec() -> None:
 
 def test_spec_hash_follows_parameters() -> None:
     model = parse_model_text(MODEL)
-    one = render(render_params(model, {"port": "8080"}), "i", AMD64)
-    same = render(render_params(model, {"port": "8080"}), "i", AMD64)
-    other = render(render_params(model, {"port": "9090"}), "i", AMD64)
+    one = render(render_params(model, {"port": "8080"}), "i", AMD64, DIGESTS)
+    same = render(render_params(model, {"port": "8080"}), "i", AMD64, DIGESTS)
+    other = render(render_params(model, {"port": "9090"}), "i", AMD64, DIGESTS)
     assert one[0].hash == same[0].hash != other[0].hash
     assert one[1].hash == other[1].hash
 
@@ -82,7 +84,7 @@ def test_spec_hash_follows_parameters() -> None:
 def test_published_port_with_replicas_is_refused() -> None:
     text = MODEL.replace("    depends_on: [db]\n", "    depends_on: [db]\n    replicas: 2\n")
     with pytest.raises(DeployError, match="one host port can serve only one container"):
-        render(render_params(parse_model_text(text), {"port": "80"}), "i", AMD64)
+        render(render_params(parse_model_text(text), {"port": "80"}), "i", AMD64, DIGESTS)
 
 
 def test_legacy_tar_streams_config_and_layers(tmp_path: Path) -> None:

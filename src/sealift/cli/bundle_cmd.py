@@ -31,46 +31,91 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
 
 @click.command("export")
 @click.argument("refs", nargs=-1, required=True, metavar="NAME:VERSION...")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="The bundle file to write.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The bundle file to write.",
+)
 @platform_options
-@click.option("--since", multiple=True, metavar="VERSION",
-              help="Leave out every blob this earlier version has (VERSION or NAME:VERSION).")
-@click.option("--for", "for_inventory", type=click.Path(path_type=Path, dir_okay=False),
-              help="Leave out every blob the site's inventory lists (`sealift inventory`).")
-@click.option("--split", "part_size", callback=_size, metavar="SIZE",
-              help="Write numbered parts of at most SIZE (K, M, G), e.g. 4G.")
-@click.option("--sign", "key", type=click.Path(path_type=Path, dir_okay=False),
-              help="Sign with this Ed25519 private key (`sealift keygen`).")
+@click.option(
+    "--since",
+    multiple=True,
+    metavar="VERSION",
+    help="Leave out every blob this earlier version has (VERSION or NAME:VERSION).",
+)
+@click.option(
+    "--for",
+    "for_inventory",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Leave out every blob the site's inventory lists (`sealift inventory`).",
+)
+@click.option(
+    "--split",
+    "part_size",
+    callback=_size,
+    metavar="SIZE",
+    help="Write numbered parts of at most SIZE (K, M, G), e.g. 4G.",
+)
+@click.option(
+    "--sign",
+    "key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Sign with this Ed25519 private key (`sealift keygen`).",
+)
 @click.pass_obj
-def export_cmd(env: Env, refs: tuple[str, ...], output: Path, platforms: tuple[Platform, ...],
-               since: tuple[str, ...], for_inventory: Path | None, part_size: int,
-               key: Path | None) -> None:
-    """Write app versions and every image they need into one bundle file."""
-    options = ExportOptions(list(refs), list(platforms), list(since),
-                            inv.read(for_inventory) if for_inventory else None)
+def export_cmd(
+    env: Env,
+    refs: tuple[str, ...],
+    output: Path,
+    platforms: tuple[Platform, ...],
+    since: tuple[str, ...],
+    for_inventory: Path | None,
+    part_size: int,
+    key: Path | None,
+) -> None:
+    """Write app versions and every image they need into one bundle file.
+
+    The bundle is a plain tar that is an OCI image layout. --platform keeps only those
+    platforms of every component image; that rewrites the app version's index, so the
+    exported version gets a new digest (same name, version, model and chosen images).
+    """
+    options = ExportOptions(
+        list(refs), list(platforms), list(since), inv.read(for_inventory) if for_inventory else None
+    )
     private = load_private(key) if key is not None else None
     ui.step(f"exporting {', '.join(refs)} to {output}")
-    result = export(Market(env.store), options, output, part_size=part_size, key=private,
-                    progress=ui.progress())
+    result = export(
+        Market(env.store), options, output, part_size=part_size, key=private, progress=ui.progress()
+    )
     m = result.manifest
     if m.differential:
-        ui.step(f"left out {m.left_out} blob(s), {ui.human_size(m.left_out_bytes)}, that "
-                f"{', '.join(b.ref for b in m.bases) or 'the site'} already has")
+        ui.step(
+            f"left out {m.left_out} blob(s), {ui.human_size(m.left_out_bytes)}, that "
+            f"{', '.join(b.ref for b in m.bases) or 'the site'} already has"
+        )
     names = ", ".join(f.name for f in result.files)
-    ui.step(f"wrote {names} ({ui.human_size(m.size)}, {len(m.blobs)} blobs"
-            f"{', signed' if private else ''})")
+    ui.step(
+        f"wrote {names} ({ui.human_size(m.size)}, {len(m.blobs)} blobs"
+        f"{', signed' if private else ''})"
+    )
 
 
 @click.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--verify", "verify_key", type=click.Path(path_type=Path, dir_okay=False),
-              help="Refuse the bundle unless this public key signed it.")
+@click.option(
+    "--verify",
+    "verify_key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Refuse the bundle unless this public key signed it.",
+)
 @click.pass_obj
 def import_cmd(env: Env, file: Path, verify_key: Path | None) -> None:
     """Verify a bundle (or its parts) and add its app versions to the local market."""
-    options = ImportOptions(staging_dir=env.home / "staging", trust_dir=env.trust_dir,
-                            verify_key=verify_key)
+    options = ImportOptions(
+        staging_dir=env.home / "staging", trust_dir=env.trust_dir, verify_key=verify_key
+    )
     ui.step(f"importing {file}")
     result = import_bundle(Market(env.store), file, options, ui.progress())
     if result.signed_by:
@@ -79,8 +124,10 @@ def import_cmd(env: Env, file: Path, verify_key: Path | None) -> None:
         ui.step(f"{ref} was already in the store")
     for app in result.imported:
         ui.step(f"imported {app.ref} (digest {app.digest})")
-    ui.step(f"{result.written} blob(s) written ({ui.human_size(result.bytes_written)}), "
-            f"{result.reused} reused")
+    ui.step(
+        f"{result.written} blob(s) written ({ui.human_size(result.bytes_written)}), "
+        f"{result.reused} reused"
+    )
 
 
 @click.group("bundle")
@@ -95,8 +142,12 @@ def bundle_group() -> None:
 @click.pass_obj
 def inspect_cmd(env: Env, file: Path, as_json: bool, check: bool) -> None:
     """Show what a bundle carries without importing it."""
-    info = inspect_bundle(file, check=check, trust_dir=env.trust_dir,
-                          progress=ui.progress() if check else ui.QuietProgress())
+    info = inspect_bundle(
+        file,
+        check=check,
+        trust_dir=env.trust_dir,
+        progress=ui.progress() if check else ui.QuietProgress(),
+    )
     if as_json:
         ui.print_json(info.to_json())
     else:
@@ -109,19 +160,25 @@ def _print_info(info: BundleInfo) -> None:
     m = info.manifest
     echo = click.echo
     echo(f"bundle     {', '.join(str(f) for f in info.files)}")
-    echo(f"size       {ui.human_size(m.size)} in {len(m.blobs)} blobs, made by {m.creator} "
-         f"at {m.created}")
+    echo(
+        f"size       {ui.human_size(m.size)} in {len(m.blobs)} blobs, made by {m.creator} "
+        f"at {m.created}"
+    )
     echo(f"platforms  {', '.join(m.platforms) or 'unknown'}")
     echo(f"signature  {_signature_text(info)}")
     if m.differential:
-        echo(f"base       {', '.join(b.ref for b in m.bases) or '(a site inventory)'}: "
-             f"{m.left_out} blob(s), {ui.human_size(m.left_out_bytes)} left out")
+        echo(
+            f"base       {', '.join(b.ref for b in m.bases) or '(a site inventory)'}: "
+            f"{m.left_out} blob(s), {ui.human_size(m.left_out_bytes)} left out"
+        )
     for app in info.apps:
         echo(f"app        {app.ref.ref}  {app.ref.digest}")
         for c in app.components:
             note = "" if c.complete else "  (partly in the base)"
-            echo(f"  {c.name:<20} {', '.join(c.platforms) or '?':<28} "
-                 f"{ui.human_size(c.size):>10}{note}")
+            echo(
+                f"  {c.name:<20} {', '.join(c.platforms) or '?':<28} "
+                f"{ui.human_size(c.size):>10}{note}"
+            )
     if info.checked:
         echo("check      every blob matches its digest")
 
@@ -129,31 +186,44 @@ def _print_info(info: BundleInfo) -> None:
 def _signature_text(info: BundleInfo) -> str:
     if not info.signature_key:
         return "none"
-    trust = {None: "no trusted keys to check against", True: "trusted",
-             False: "NOT trusted"}[info.signature_trusted]
+    trust = {None: "no trusted keys to check against", True: "trusted", False: "NOT trusted"}[
+        info.signature_trusted
+    ]
     return f"Ed25519 key {info.signature_key[:23]}... ({trust})"
 
 
 @click.command("keygen")
-@click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), required=True,
-              help="Write PREFIX.key (private) and PREFIX.pub (public).")
+@click.option(
+    "-o",
+    "--output",
+    "prefix",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Write PREFIX.key (private) and PREFIX.pub (public).",
+)
 def keygen_cmd(prefix: Path) -> None:
     """Make an Ed25519 key pair for signing bundles."""
     private, public = keygen(prefix)
-    ui.step(f"wrote {private} (keep it secret) and {public} (give it to sites; they put it "
-            "in $SEALIFT_HOME/trust/)")
+    ui.step(
+        f"wrote {private} (keep it secret) and {public} (give it to sites; they put it "
+        "in $SEALIFT_HOME/trust/)"
+    )
 
 
 @click.command("inventory")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="The inventory file to write.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The inventory file to write.",
+)
 @click.pass_obj
 def inventory_cmd(env: Env, output: Path) -> None:
     """List this store's app versions and blobs, for `export --for` at the vendor."""
     inventory = inv.take(Market(env.store))
     inv.write(inventory, output)
-    ui.step(f"wrote {output}: {len(inventory.apps)} app version(s), "
-            f"{len(inventory.blobs)} blobs")
+    ui.step(f"wrote {output}: {len(inventory.apps)} app version(s), {len(inventory.blobs)} blobs")
 
 
 commands: list[click.Command] = [export_cmd, import_cmd, bundle_group, keygen_cmd, inventory_cmd]

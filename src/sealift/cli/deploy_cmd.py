@@ -129,8 +129,8 @@ def _print_plan(plan: Plan, ref: str, as_json: bool) -> None:
         table.add_row(step.component, step.action, step.reason)
     ui.out.print(table)
     ui.out.print(
-        "nothing changes (dry run)"
-        if not plan.is_empty
+        "nothing to change (dry run)"
+        if plan.is_empty
         else f"{len(plan.changes())} change(s); nothing was changed (dry run)"
     )
 

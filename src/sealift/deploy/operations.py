@@ -25,6 +25,7 @@ from sealift.model import params
 from sealift.oci.descriptor import Platform
 from sealift.progress import NO_PROGRESS, Progress
 from sealift.targets.base import DesiredComponent, HealthGateError, ImageToLoad, Target
+from sealift.targets.images import image_digests
 
 INSTANCE_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$")
 DEFAULT_TIMEOUT = 300.0
@@ -242,7 +243,8 @@ def _render(
     ctx: Context, inst: Installation, app: AppVersion, values: dict[str, str], platform: Platform
 ) -> list[DesiredComponent]:
     rendered = params.render(app.model, values)
-    return ctx.target.render(rendered, inst.name, platform, inst.settings)
+    digests = image_digests(ctx.market.layout, _images(app), platform)
+    return ctx.target.render(rendered, inst.name, platform, inst.settings, digests)
 
 
 def _platform(ctx: Context, inst: Installation) -> Platform:
@@ -257,12 +259,8 @@ def _desired_of(rev: Revision) -> list[DesiredComponent]:
     return [DesiredComponent.from_json(d) for d in rev.desired]
 
 
-def _images(app: AppVersion, desired: list[DesiredComponent]) -> list[ImageToLoad]:
-    out = []
-    for d in desired:
-        comp = app.component(d.name)
-        out.append(ImageToLoad(d.name, str(d.spec["image"]), comp.descriptor))
-    return out
+def _images(app: AppVersion) -> list[ImageToLoad]:
+    return [ImageToLoad(c.name, c.image, c.descriptor) for c in app.components]
 
 
 def _deploy(
@@ -289,16 +287,16 @@ def _deploy(
         secret,
         [d.to_json() for d in desired],
     )
-    rollout = Rollout(
-        ctx.target,
-        inst.name,
-        rev.number,
-        desired,
-        _images(app, desired),
-        _platform(ctx, inst),
-        ctx.timeout,
-    )
     try:
+        rollout = Rollout(
+            ctx.target,
+            inst.name,
+            rev.number,
+            desired,
+            _images(app),
+            _platform(ctx, inst),
+            ctx.timeout,
+        )
         roll_out(rollout, plan, ctx.market.layout, ctx.progress)
     except (SealiftError, HealthGateError, KeyboardInterrupt) as exc:
         raise _fail(ctx, inst, rev, current, exc) from exc
@@ -340,7 +338,7 @@ def _restore(ctx: Context, inst: Installation, failed: Revision, current: Revisi
             inst.name,
             current.number,
             desired,
-            _images(app, desired),
+            _images(app),
             _platform(ctx, inst),
             ctx.timeout,
         )

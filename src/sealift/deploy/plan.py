@@ -58,6 +58,8 @@ def _step(
             desired.name, "create", "new component" if previous is None else "not running"
         )
     if set(observed.hashes) == {desired.hash} and len(observed.hashes) == _replicas(desired):
+        if observed.not_running:  # e.g. stopped by hand, or by an operation that died
+            return PlanStep(desired.name, "recreate", "not running")
         return PlanStep(desired.name, "keep")
     return PlanStep(desired.name, "recreate", _reason(desired, observed, previous))
 

@@ -52,11 +52,13 @@ class DesiredComponent:
 
 @dataclass(frozen=True)
 class ObservedComponent:
-    """What runs now for one component: the spec hashes of its containers/pods."""
+    """What exists now for one component: the spec hashes of its containers/pods, and how
+    many of them are not running (stopped, exited, restarting)."""
 
     name: str
     hashes: list[str]
     revision: int
+    not_running: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,16 @@ class Target(Protocol):
         """The platform images are loaded for: `requested` or the target's own."""
 
     def render(
-        self, model: AppModel, instance: str, platform: Platform, settings: dict[str, Any]
+        self,
+        model: AppModel,
+        instance: str,
+        platform: Platform,
+        settings: dict[str, Any],
+        images: dict[str, str],
     ) -> list[DesiredComponent]:
-        """Turn a rendered (parameters substituted) model into desired specs."""
+        """Turn a rendered (parameters substituted) model into desired specs; `images` maps
+        each component to the digest of its image manifest for `platform` (see images.py):
+        specs name images by digest, never by tag."""
 
     def observe(self, instance: str) -> dict[str, ObservedComponent]:
         """What runs now for `instance`, by component."""

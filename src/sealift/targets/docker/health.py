@@ -1,17 +1,30 @@
 """Health gates: a component is ready when its check passes on every replica.
 
-http and tcp checks probe from this host, by the container's address on the installation
-network, so they work for images with no tools at all (FROM scratch). exec checks run the
-model's command inside the container through the Engine API (the image must have it).
-Probing from the host needs the engine to be local (the usual single-host site).
+How checks run (works with images that have no tools at all, FROM scratch, and with sealift
+itself running without any network, e.g. under `unshare -n` at an offline site):
+
+- http and tcp: probe.py runs as a child process inside the container's network namespace,
+  `nsenter --net=/proc/<State.Pid>/ns/net <python> -I probe.py ...`, and connects to
+  127.0.0.1:<port> as the container itself sees it. Nothing of the image is used, and no
+  route from this host to the container is needed. It needs root, nsenter (util-linux) and
+  a local engine whose container PIDs this host sees (the usual single-host site).
+- exec: the model's command runs inside the container through the Engine API (the image
+  must have it).
+
+Gating follows Docker's HEALTHCHECK rules: checks that fail within `start_period` do not
+count; after it, `retries` failed checks in a row, `interval` apart, make the component
+unhealthy and fail the gate at once. The overall deadline (--timeout) bounds the wait too.
+Probes run more often than `interval` so that a ready component is seen ready soon.
 A component without a check must stay running, unrestarted, for a settle period.
 """
 
 from __future__ import annotations
 
-import http.client
-import socket
+import subprocess
+import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -21,6 +34,9 @@ from docker.models.containers import Container
 from sealift.targets.base import HealthGateError
 
 LOG_LINES = 15
+PROBE = Path(__file__).with_name("probe.py")
+PROBE_STARTUP = 5.0  # seconds allowed on top of the check's timeout to start the probe
+MAX_POLL = 1.0
 
 
 def wait_ready(
@@ -28,15 +44,15 @@ def wait_ready(
     containers: list[Container],
     component: str,
     spec: dict[str, Any],
-    network: str,
     deadline: float,
     settle: float,
 ) -> None:
+    started = time.monotonic()
     for container in containers:
         if spec["health"] is None:
             _settle(container, component, min(deadline, time.monotonic() + settle))
         else:
-            _gate(client, container, component, spec["health"], network, deadline)
+            _gate(client, container, component, spec["health"], started, deadline)
 
 
 def _settle(container: Container, component: str, until: float) -> None:
@@ -47,28 +63,55 @@ def _settle(container: Container, component: str, until: float) -> None:
         time.sleep(0.25)
 
 
+@dataclass
+class FailedChecks:
+    """Docker's count of failed checks: after the start period, one per interval."""
+
+    interval: float
+    retries: int
+    counting_from: float  # monotonic time the start period (and the first interval) ends
+    count: int = 0
+    last_counted: float = float("-inf")
+
+    @classmethod
+    def of(cls, health: dict[str, Any], started: float) -> FailedChecks:
+        interval = float(health["interval"])
+        begin = started + max(interval, float(health["start_period"]))
+        return cls(interval, int(health["retries"]), begin)
+
+    def unhealthy_after_failure(self, now: float) -> bool:
+        """Record a failed probe at `now`; True once `retries` counted failures are reached."""
+        if now >= self.counting_from and now - self.last_counted >= self.interval:
+            self.count += 1
+            self.last_counted = now
+        return self.count >= self.retries
+
+
 def _gate(
     client: docker.DockerClient,
     container: Container,
     component: str,
     health: dict[str, Any],
-    network: str,
+    started: float,
     deadline: float,
 ) -> None:
-    interval = max(0.1, min(float(health["interval"]), 2.0))
-    last_error = "not checked yet"
+    poll = max(0.1, min(float(health["interval"]), MAX_POLL))
+    failed = FailedChecks.of(health, started)
     while True:
         _check_alive(container, component)
-        last_error = probe(client, container, health, network)
-        if not last_error:
+        why_not = probe(client, container, health)
+        if not why_not:
             return
-        if time.monotonic() + interval > deadline:
+        if failed.unhealthy_after_failure(time.monotonic()):
+            reason = f"unhealthy: health check ({describe(health)}) failed {failed.count} times"
+            raise HealthGateError(component, f"{reason} in a row: {why_not}", log_tail(container))
+        if time.monotonic() + poll > deadline:
             raise HealthGateError(
                 component,
-                f"health check ({describe(health)}) did not pass in time: {last_error}",
+                f"health check ({describe(health)}) did not pass in time: {why_not}",
                 log_tail(container),
             )
-        time.sleep(interval)
+        time.sleep(poll)
 
 
 def _check_alive(container: Container, component: str) -> None:
@@ -88,19 +131,38 @@ def _check_alive(container: Container, component: str) -> None:
         )
 
 
-def probe(
-    client: docker.DockerClient, container: Container, health: dict[str, Any], network: str
-) -> str:
+def probe(client: docker.DockerClient, container: Container, health: dict[str, Any]) -> str:
     """'' if the check passes now, else why not."""
-    timeout = float(health["timeout"])
     if health["kind"] == "exec":
         return _probe_exec(client, container, health["command"])
-    address = container_address(container, network)
-    if not address:
-        return "the container has no address on the network yet"
-    if health["kind"] == "tcp":
-        return _probe_tcp(address, int(health["port"]), timeout)
-    return _probe_http(address, int(health["port"]), health["path"], timeout)
+    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+    if not pid:
+        return "the container is not running"
+    args = [str(health["port"])]
+    if health["kind"] == "http":
+        args.append(str(health["path"]))
+    return probe_in_netns(pid, [health["kind"], *args], float(health["timeout"]))
+
+
+def probe_in_netns(pid: int, args: list[str], timeout: float) -> str:
+    """Run probe.py with `args` in the network namespace of process `pid`."""
+    command = ["nsenter", f"--net=/proc/{pid}/ns/net", "--", sys.executable, "-I", str(PROBE)]
+    try:
+        done = subprocess.run(
+            [*command, *args, str(timeout)],
+            capture_output=True,
+            text=True,
+            timeout=timeout + PROBE_STARTUP,
+            check=False,
+        )
+    except FileNotFoundError:
+        return "nsenter (util-linux) is not installed; http and tcp health checks need it"
+    except subprocess.TimeoutExpired:
+        return f"the probe did not finish within {timeout + PROBE_STARTUP:g}s"
+    if done.returncode == 0:
+        return ""
+    said = (done.stdout.strip() or done.stderr.strip()).splitlines()
+    return said[-1] if said else f"the probe failed with exit code {done.returncode}"
 
 
 def describe(health: dict[str, Any]) -> str:
@@ -109,31 +171,6 @@ def describe(health: dict[str, Any]) -> str:
     if health["kind"] == "tcp":
         return f"tcp :{health['port']}"
     return "exec " + " ".join(health["command"])
-
-
-def container_address(container: Container, network: str) -> str:
-    networks = container.attrs.get("NetworkSettings", {}).get("Networks") or {}
-    return str((networks.get(network) or {}).get("IPAddress") or "")
-
-
-def _probe_tcp(address: str, port: int, timeout: float) -> str:
-    try:
-        with socket.create_connection((address, port), timeout=timeout):
-            return ""
-    except OSError as exc:
-        return f"cannot connect to port {port}: {exc.strerror or exc}"
-
-
-def _probe_http(address: str, port: int, path: str, timeout: float) -> str:
-    conn = http.client.HTTPConnection(address, port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        status = conn.getresponse().status
-    except (OSError, http.client.HTTPException) as exc:
-        return f"GET {path} on port {port} failed: {exc}"
-    finally:
-        conn.close()
-    return "" if 200 <= status < 400 else f"GET {path} answered {status}"
 
 
 def _probe_exec(client: docker.DockerClient, container: Container, command: list[str]) -> str:

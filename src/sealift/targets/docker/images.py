@@ -15,45 +15,16 @@ from typing import Any
 import docker
 import docker.errors
 
-from sealift.errors import NotFoundError, PlatformError
-from sealift.oci import media
+from sealift.errors import NotFoundError
 from sealift.oci.descriptor import Descriptor, Platform
 from sealift.oci.digest import hex_part
 from sealift.oci.layout import Layout
 from sealift.progress import Progress
 from sealift.targets.base import ImageToLoad
 from sealift.targets.docker.engine import engine_errors
+from sealift.targets.images import config_digest, manifest_for
 
 BLOCK = 512
-
-
-def pick_manifest(layout: Layout, desc: Descriptor, platform: Platform) -> Descriptor:
-    """The image manifest for `platform` (from an index), or `desc` itself."""
-    if desc.media_type not in media.INDEX_TYPES:
-        return desc
-    children = layout.children(desc)
-    for child in children:
-        if child.platform is not None and platform.matches(child.platform):
-            return pick_manifest(layout, child, platform)
-    have = ", ".join(str(c.platform) for c in children if c.platform) or "none"
-    raise PlatformError(
-        f"the image has no {platform} variant (it has {have}); export/publish it with that platform"
-    )
-
-
-def image_id(layout: Layout, manifest: Descriptor) -> str:
-    """The engine's id of an image = the digest of its config blob."""
-    return str(layout.read_json(manifest.digest)["config"]["digest"])
-
-
-def check_platform(layout: Layout, manifest: Descriptor, platform: Platform) -> None:
-    config = layout.read_json(image_id(layout, manifest))
-    arch = config.get("architecture")
-    if arch and arch != platform.architecture:
-        raise PlatformError(
-            f"the image is for {config.get('os', 'linux')}/{arch}, not "
-            f"{platform}; publish it for {platform}"
-        )
 
 
 def load_missing(
@@ -63,33 +34,17 @@ def load_missing(
     platform: Platform,
     progress: Progress,
 ) -> dict[str, str]:
-    """Load every image the engine lacks; return pinned reference -> image id."""
+    """Load every image the engine lacks; return manifest digest -> engine image id."""
     ids: dict[str, str] = {}
     for image in images:
-        if image.reference in ids:
+        manifest = manifest_for(layout, image, platform)
+        if manifest.digest in ids:
             continue
-        manifest = _manifest_for(layout, image, platform)
-        ids[image.reference] = image_id(layout, manifest)
-        if not _engine_has(client, ids[image.reference]):
+        ids[manifest.digest] = config_digest(layout, manifest)
+        if not _engine_has(client, ids[manifest.digest]):
             progress.note(f"loading image of {image.component} into the engine")
             _load(client, layout, manifest, _tag_of(image.reference), progress)
     return ids
-
-
-def _manifest_for(layout: Layout, image: ImageToLoad, platform: Platform) -> Descriptor:
-    try:
-        manifest = pick_manifest(layout, image.descriptor, platform)
-        missing = [d.digest for d in layout.walk(manifest) if not layout.has_blob(d.digest)]
-    except NotFoundError:
-        missing = [image.descriptor.digest]
-    if missing:
-        raise NotFoundError(
-            f"the image of {image.component} ({image.reference.split('@')[0]})"
-            f" is missing from the store (blob {missing[0][:19]}...); import or "
-            "publish the app version again"
-        )
-    check_platform(layout, manifest, platform)
-    return manifest
 
 
 def _engine_has(client: docker.DockerClient, image: str) -> bool:

@@ -6,6 +6,7 @@ state file can record it and a rollback can deploy it again without the model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sealift.errors import DeployError
@@ -17,23 +18,35 @@ DEFAULT_BIND_ADDRESS = "0.0.0.0"
 
 
 def render(
-    model: AppModel, instance: str, platform: Platform, bind_address: str = DEFAULT_BIND_ADDRESS
+    model: AppModel,
+    instance: str,
+    platform: Platform,
+    images: Mapping[str, str],
+    bind_address: str = DEFAULT_BIND_ADDRESS,
 ) -> list[DesiredComponent]:
+    """`images`: component -> digest of its image manifest for `platform`."""
     return [
         DesiredComponent(
             name,
-            component_spec(instance, name, comp, platform, bind_address),
+            component_spec(instance, name, comp, platform, _image_of(images, name), bind_address),
             list(comp.depends_on),
         )
         for name, comp in model.components.items()
     ]
 
 
+def _image_of(images: Mapping[str, str], component: str) -> str:
+    if component not in images:
+        raise DeployError(f"no image digest for component {component}; this is a bug")
+    return images[component]
+
+
 def component_spec(
-    instance: str, name: str, comp: Component, platform: Platform, bind_address: str
+    instance: str, name: str, comp: Component, platform: Platform, image: str, bind_address: str
 ) -> dict[str, Any]:
+    """The spec names the image by digest: a new tag for the same image changes nothing."""
     return {
-        "image": comp.image,
+        "image": image,
         "platform": str(platform),
         "command": comp.command,
         "entrypoint": comp.entrypoint,

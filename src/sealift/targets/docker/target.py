@@ -59,11 +59,15 @@ class DockerTarget:
         return Platform.parse(f"{info.get('Os', 'linux')}/{info.get('Arch', 'amd64')}")
 
     def render(
-        self, model: AppModel, instance: str, platform: Platform, settings: dict[str, Any]
+        self,
+        model: AppModel,
+        instance: str,
+        platform: Platform,
+        settings: dict[str, Any],
+        images: dict[str, str],
     ) -> list[DesiredComponent]:
-        return render(
-            model, instance, platform, str(settings.get("bind_address") or DEFAULT_BIND_ADDRESS)
-        )
+        bind_address = str(settings.get("bind_address") or DEFAULT_BIND_ADDRESS)
+        return render(model, instance, platform, images, bind_address)
 
     def ensure_images(
         self, layout: Layout, images: list[ImageToLoad], platform: Platform, progress: Progress
@@ -79,6 +83,7 @@ class DockerTarget:
                 name,
                 [*old.hashes, container.labels.get(L.SPEC_HASH, "")],
                 max(old.revision, int(container.labels.get(L.REVISION, "0"))),
+                old.not_running + (container.status != "running"),
             )
         return found
 
@@ -96,7 +101,7 @@ class DockerTarget:
             ctr.create_component(self.client, instance, revision, desired, self._image_id(desired))
 
     def _image_id(self, desired: DesiredComponent) -> str:
-        image = str(desired.spec["image"])
+        image = str(desired.spec["image"])  # the digest of the image manifest
         if image not in self._image_ids:
             raise DeployError(f"the image of {desired.name} was not loaded; this is a bug")
         return self._image_ids[image]
@@ -109,7 +114,6 @@ class DockerTarget:
                 found,
                 desired.name,
                 desired.spec,
-                instance,
                 deadline,
                 self.settings.settle,
             )
@@ -117,14 +121,9 @@ class DockerTarget:
     def status(self, instance: str, desired: list[DesiredComponent]) -> list[ComponentStatus]:
         specs = {d.name: d.spec for d in desired}
         with engine_errors("reading status"):
-            return [
-                self._status_of(c, instance, specs)
-                for c in ctr.containers_of(self.client, instance)
-            ]
+            return [self._status_of(c, specs) for c in ctr.containers_of(self.client, instance)]
 
-    def _status_of(
-        self, container: Container, instance: str, specs: dict[str, dict[str, Any]]
-    ) -> ComponentStatus:
+    def _status_of(self, container: Container, specs: dict[str, dict[str, Any]]) -> ComponentStatus:
         attrs = container.attrs
         labels = container.labels
         spec = specs.get(labels.get(L.COMPONENT, ""))
@@ -132,19 +131,19 @@ class DockerTarget:
             component=labels.get(L.COMPONENT, ""),
             replica=int(labels.get(L.REPLICA, "1")),
             state=str(attrs["State"].get("Status", "")),
-            health=self._health_now(container, instance, spec),
+            health=self._health_now(container, spec),
             image=str(attrs.get("Image", "")),
             restarts=int(attrs.get("RestartCount", 0)),
             ports=_ports(attrs),
             revision=int(labels.get(L.REVISION, "0")),
         )
 
-    def _health_now(self, container: Container, instance: str, spec: dict[str, Any] | None) -> str:
+    def _health_now(self, container: Container, spec: dict[str, Any] | None) -> str:
         if container.status != "running":
             return "down"
         if spec is None or spec.get("health") is None:
             return "no check"
-        why_not = probe(self.client, container, spec["health"], instance)
+        why_not = probe(self.client, container, spec["health"])
         return "healthy" if not why_not else f"unhealthy: {why_not}"
 
     def logs(self, instance: str, component: str, tail: int, follow: bool) -> Iterator[str]:

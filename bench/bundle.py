@@ -1,0 +1,228 @@
+"""Benchmark `sealift export` / `sealift import` against `cp` and docker save / load.
+
+An app of several real images that share a base layer is built in the engine and
+published; then, in one run: export, import into an empty home, `cp` of the bundle
+(+ fsync, as export and import sync too), `docker save` and `docker load` of the same
+images, the peak RSS of each sealift process, and the size of a differential bundle
+for a one-component change.
+
+    .venv/bin/python bench/bundle.py --total-mib 1024 [--total-mib 5120] [--components 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import docker
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sealift.market.catalog import Market  # noqa: E402
+
+SEALIFT = str(ROOT / ".venv" / "bin" / "sealift")
+DOCKER = "/usr/bin/docker"
+PREFIX = "sl-bdl-bench"
+MIB = 1024 * 1024
+
+
+def build(client: docker.DockerClient, tag: str, base: str, mib: int) -> None:
+    """FROM base (or scratch + busybox) plus `mib` MiB of random bytes, in 64 MiB files."""
+    context = io.BytesIO()
+    lines = [f"FROM {base}"] if base != "scratch" else ["FROM scratch", "COPY busybox /bin/busybox"]
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        if base == "scratch":
+            tar.add("/bin/busybox", arcname="busybox")
+        left, n = mib, 0
+        while left > 0:
+            size = min(64, left)
+            info = tarfile.TarInfo(f"data{n}")
+            info.size = size * MIB
+            tar.addfile(info, io.BytesIO(os.urandom(info.size)))
+            lines.append(f"COPY data{n} /{tag.split(':')[0].replace('/', '-')}-{n}.bin")
+            left, n = left - size, n + 1
+        info = tarfile.TarInfo("Dockerfile")
+        data = ("\n".join(lines) + "\n").encode()
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    context.seek(0)
+    client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True, forcerm=True)
+
+
+def timed(cmd: list[str]) -> tuple[float, int]:
+    """Run `cmd`; return (seconds, peak RSS in bytes), the peak read from the process's
+    own high-water mark (VmHWM) while it runs."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _high_water_mark(proc.pid))
+        time.sleep(0.01)
+    seconds = time.monotonic() - start
+    if proc.returncode != 0:
+        assert proc.stderr is not None
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:]}")
+    return seconds, peak
+
+
+def _high_water_mark(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def run(total_mib: int, components: int, work: Path, client: docker.DockerClient) -> None:
+    base_mib = total_mib * 2 // 5
+    comp_mib = (total_mib - base_mib) // components
+    base = f"{PREFIX}-base:{total_mib}"
+    tags = [f"{PREFIX}-c{i}:{total_mib}" for i in range(components)]
+    print(
+        f"\n## {total_mib} MiB: base {base_mib} MiB shared by {components} images of "
+        f"+{comp_mib} MiB each"
+    )
+    build(client, base, "scratch", base_mib)
+    for tag in tags:
+        build(client, tag, base, comp_mib)
+    home = work / "vendor"
+    model = work / "sealift.yaml"
+    comps = "".join(f"  c{i}:\n    image: {t}\n" for i, t in enumerate(tags))
+    model.write_text(f"schema: sealift/v1\nname: bench\nversion: 1.0.0\ncomponents:\n{comps}")
+    subprocess.run(
+        [SEALIFT, "--home", str(home), "publish", str(model), "--source", "engine"],
+        check=True,
+        capture_output=True,
+    )
+    bundle = work / "bench.tar"
+    rows: list[tuple[str, float, int, int]] = []
+    t, rss = timed([SEALIFT, "--home", str(home), "export", "bench:1.0.0", "-o", str(bundle)])
+    size = bundle.stat().st_size
+    rows.append(("sealift export", t, size, rss))
+    t, rss = timed([SEALIFT, "--home", str(work / "site"), "import", str(bundle)])
+    rows.append(("sealift import", t, size, rss))
+    t, _ = timed(["sh", "-c", f"cp {bundle} {work}/copy.tar && sync {work}/copy.tar"])
+    rows.append(("cp + sync (same bytes)", t, size, 0))
+    t, _ = timed(["cp", str(bundle), str(work / "copy2.tar")])
+    rows.append(("cp (no sync)", t, size, 0))
+    saved = work / "docker-save.tar"
+    t, _ = timed([DOCKER, "save", "-o", str(saved), base, *tags])
+    rows.append(("docker save", t, saved.stat().st_size, 0))
+    for tag in [*tags, base]:
+        client.images.remove(tag, force=True)
+    t, _ = timed([DOCKER, "load", "-i", str(saved)])
+    rows.append(("docker load", t, saved.stat().st_size, 0))
+    print_table(rows)
+    differential(client, home, work, tags, base, comp_mib, model)
+    for tag in [*tags, base, f"{PREFIX}-c0:{total_mib}-v2"]:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            client.images.remove(tag, force=True)
+
+
+def print_table(rows: list[tuple[str, float, int, int]]) -> None:
+    cp_rate = next(r[2] / r[1] for r in rows if r[0].startswith("cp + sync"))
+    print(
+        f"| {'step':<24} | {'seconds':>8} | {'MiB/s':>8} | {'vs cp+sync':>10} | "
+        f"{'peak RSS MiB':>12} |"
+    )
+    print(f"|{'-' * 26}|{'-' * 10}|{'-' * 10}|{'-' * 12}|{'-' * 14}|")
+    for name, seconds, size, rss in rows:
+        rate = size / seconds
+        rss_text = f"{rss / MIB:.0f}" if rss else "-"
+        print(
+            f"| {name:<24} | {seconds:>8.2f} | {rate / MIB:>8.0f} | {rate / cp_rate:>9.2f}x | "
+            f"{rss_text:>12} |"
+        )
+    by = {r[0]: r[1] for r in rows}
+    print(
+        f"export is {by['docker save'] / by['sealift export']:.1f}x faster than docker save; "
+        f"import is {by['docker load'] / by['sealift import']:.1f}x faster than docker load"
+    )
+
+
+def differential(
+    client: docker.DockerClient,
+    home: Path,
+    work: Path,
+    tags: list[str],
+    base: str,
+    comp_mib: int,
+    model: Path,
+) -> None:
+    """Change one component (its own layer), publish 1.1.0, export --since 1.0.0."""
+    new_tag = tags[0] + "-v2"
+    build(client, new_tag, base, max(comp_mib // 4, 1))
+    text = model.read_text().replace("version: 1.0.0", "version: 1.1.0")
+    model.write_text(text.replace(f"image: {tags[0]}\n", f"image: {new_tag}\n"))
+    subprocess.run(
+        [SEALIFT, "--home", str(home), "publish", str(model), "--source", "engine"],
+        check=True,
+        capture_output=True,
+    )
+    diff = work / "diff.tar"
+    subprocess.run(
+        [
+            SEALIFT,
+            "--home",
+            str(home),
+            "export",
+            "bench:1.1.0",
+            "--since",
+            "1.0.0",
+            "-o",
+            str(diff),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    market = Market(home / "store")
+    v1, v2 = market.get("bench", "1.0.0"), market.get("bench", "1.1.0")
+    changed = sum(
+        market.layout.blob_size(d)
+        for d in market.blobs(v2) - market.blobs(v1)
+        if market.layout.blob_size(d) > 64 * 1024
+    )
+    size = diff.stat().st_size
+    verdict = "OK" if size <= changed + MIB else "TOO BIG"
+    print(
+        f"differential bundle: {size / MIB:.1f} MiB for {changed / MIB:.1f} MiB of changed "
+        f"layers (limit +1 MiB): {verdict}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--total-mib",
+        type=int,
+        action="append",
+        help="Total image size in MiB (repeatable; default 1024).",
+    )
+    parser.add_argument("--components", type=int, default=4)
+    parser.add_argument("--keep", action="store_true", help="Keep the work directory.")
+    args = parser.parse_args()
+    client = docker.from_env(timeout=1800)
+    for total in args.total_mib or [1024]:
+        work = Path(tempfile.mkdtemp(prefix="sealift-bench-bundle-"))
+        try:
+            run(total, args.components, work, client)
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""`sealift export`: stream app versions from the store into one bundle (or its parts).
+
+Members, in order: sealift-bundle.json, its signature, oci-layout, index.json, JSON
+blobs, layers. Layers go from the store to the file with sendfile (no temporary
+copy); the output is written as FILE.tmp and renamed only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from sealift import __version__
+from sealift.bundle import manifest as bm
+from sealift.bundle.plan import ExportOptions, ExportPlan, plan_export
+from sealift.bundle.signing import sign
+from sealift.bundle.sink import FileSink, part_path
+from sealift.bundle.tarstream import TarWriter, archive_size
+from sealift.errors import SealiftError, StoreError
+from sealift.market.catalog import Market
+from sealift.oci import media
+from sealift.oci.digest import digest_bytes
+from sealift.oci.layout import OCI_LAYOUT_JSON, canonical_json
+from sealift.progress import NO_PROGRESS, Progress
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    files: list[Path]
+    manifest: bm.BundleManifest
+
+
+def export(
+    market: Market,
+    options: ExportOptions,
+    target: Path,
+    *,
+    part_size: int = 0,
+    key: Ed25519PrivateKey | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> ExportResult:
+    plan = plan_export(market, options)
+    _check_store(market, plan)
+    index_json = bundle_index(plan)
+    head = _head(plan, index_json, part_size, key)
+    sink = FileSink(target, part_size)
+    try:
+        _write(market, plan, head, index_json, sink, progress)
+        files = sink.commit()
+    except BaseException:
+        sink.discard()
+        raise
+    _remove_stale_parts(target, len(files) if part_size else 0)
+    return ExportResult(files, head[0])
+
+
+def bundle_index(plan: ExportPlan) -> bytes:
+    """index.json of the bundle: every app version and component image, named."""
+    manifests = [
+        desc.with_annotations({**desc.annotations, media.REF_NAME: name}).to_json()
+        for app in plan.apps
+        for name, desc in app.named_entries()
+    ]
+    return canonical_json(
+        {"schemaVersion": 2, "mediaType": media.OCI_INDEX, "manifests": manifests}
+    )
+
+
+def _head(
+    plan: ExportPlan, index_json: bytes, part_size: int, key: Ed25519PrivateKey | None
+) -> tuple[bm.BundleManifest, bytes, bytes | None]:
+    """The manifest (with the bundle's final size in it), its bytes and signature."""
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    manifest = bm.BundleManifest(
+        creator=f"sealift {__version__}",
+        created=now,
+        apps=[a.ref for a in plan.apps],
+        platforms=plan.platforms,
+        index=bm.BlobEntry(digest_bytes(index_json), len(index_json), "json"),
+        blobs=plan.blobs,
+        bases=plan.bases,
+        left_out=len(plan.left_out),
+        left_out_bytes=sum(b.size for b in plan.left_out),
+        part_size=part_size,
+    )
+    members = [("oci-layout", len(OCI_LAYOUT_JSON)), ("index.json", len(index_json))]
+    members += [(b.member, b.size) for b in plan.blobs]
+    for _ in range(8):  # the size is inside the manifest: iterate to a fixed point
+        data = manifest.to_bytes()
+        sig = sign(data, key).to_bytes() if key is not None else None
+        heads = [(bm.NAME, len(data))] + ([(bm.SIG_NAME, len(sig))] if sig else [])
+        total = archive_size(heads + members)
+        if total == manifest.size:
+            return manifest, data, sig
+        manifest = replace(manifest, size=total)
+    raise SealiftError("bug: bundle size did not settle")
+
+
+def _check_store(market: Market, plan: ExportPlan) -> None:
+    for blob in plan.blobs:
+        if blob.digest in plan.graph.extra:
+            continue
+        if not market.layout.has_blob(blob.digest):
+            raise StoreError(
+                f"blob {blob.digest} is missing from the store; the store is "
+                "damaged: publish or import the app version again"
+            )
+        if market.layout.blob_size(blob.digest) != blob.size:
+            raise StoreError(
+                f"blob {blob.digest} in the store has the wrong size; the store "
+                "is damaged: remove and publish the app version again"
+            )
+
+
+def _write(
+    market: Market,
+    plan: ExportPlan,
+    head: tuple[bm.BundleManifest, bytes, bytes | None],
+    index_json: bytes,
+    sink: FileSink,
+    progress: Progress,
+) -> None:
+    manifest, data, sig = head
+    tar = TarWriter(sink)
+    tar.add_bytes(bm.NAME, data)
+    if sig is not None:
+        tar.add_bytes(bm.SIG_NAME, sig)
+    tar.add_bytes("oci-layout", OCI_LAYOUT_JSON)
+    tar.add_bytes("index.json", index_json)
+    progress.begin("export", manifest.size)
+    for blob in plan.blobs:
+        before = tar.offset
+        extra = plan.graph.extra.get(blob.digest)
+        if extra is not None:
+            tar.add_bytes(blob.member, extra)
+        else:
+            _add_store_blob(market, tar, blob)
+        progress.advance(tar.offset - before)
+    tar.close()
+    progress.end()
+
+
+def _add_store_blob(market: Market, tar: TarWriter, blob: bm.BlobEntry) -> None:
+    fd = os.open(market.layout.blob_path(blob.digest), os.O_RDONLY)
+    try:
+        tar.add_file(blob.member, fd, blob.size)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_parts(target: Path, written: int) -> None:
+    """Parts left over from an earlier, longer export of the same name would be read
+    as part of this bundle."""
+    number = written + 1
+    while part_path(target, number).exists():
+        with contextlib.suppress(FileNotFoundError):
+            part_path(target, number).unlink()
+        number += 1
+
+
+__all__ = ["ExportOptions", "ExportResult", "bundle_index", "export"]

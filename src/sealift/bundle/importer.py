@@ -1,0 +1,288 @@
+"""`sealift import`: verify a bundle completely, then add it to the store in one step.
+
+1. Read the head (manifest, signature, index.json) and check the signature policy.
+2. Scan every member header (names, types, order, sizes, end) before writing anything.
+3. Stream each blob into staging, hashed as it is written; blobs already in the store
+   or verified in staging by an earlier, interrupted run are reused.
+4. Check that every reference is reachable (differential bundles lean on the store).
+5. Move the blobs into the store and register every app version. On failure the
+   store and the market are put back exactly as they were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sealift.bundle import manifest as bm
+from sealift.bundle import safejson
+from sealift.bundle.reader import BundleReader, Head
+from sealift.bundle.signing import load_public, trusted_keys, verify
+from sealift.bundle.staging import Staging
+from sealift.bundle.tarstream import Member
+from sealift.errors import AlreadyExistsError, BundleError, CorruptBlobError, StoreError
+from sealift.market import format as fmt
+from sealift.market.catalog import AppVersion, Market
+from sealift.oci.descriptor import Descriptor
+from sealift.oci.layout import MAX_JSON, children_of, is_container
+from sealift.progress import NO_PROGRESS, Progress
+
+
+@dataclass
+class ImportResult:
+    imported: list[AppVersion] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)  # refs that were already in the store
+    written: int = 0  # blobs streamed from the bundle
+    reused: int = 0  # blobs already in the store or in staging
+    bytes_written: int = 0
+    signed_by: str = ""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    staging_dir: Path
+    trust_dir: Path
+    verify_key: Path | None = None
+
+
+def import_bundle(
+    market: Market, path: Path, options: ImportOptions, progress: Progress = NO_PROGRESS
+) -> ImportResult:
+    staging = Staging(options.staging_dir)
+    with staging.locked():
+        reader = BundleReader(path)
+        try:
+            return _import(market, reader, staging, options, progress)
+        finally:
+            reader.close()
+
+
+def _import(
+    market: Market,
+    reader: BundleReader,
+    staging: Staging,
+    options: ImportOptions,
+    progress: Progress,
+) -> ImportResult:
+    result = ImportResult()
+    progress.note("checking the bundle's structure")
+    head = reader.read_head()
+    result.signed_by = _check_signature(head, options)
+    reader.scan_blobs(head)
+    todo = _new_versions(market, head, result)
+    reader.rewind()
+    if reader.read_head().manifest_bytes != head.manifest_bytes:
+        raise BundleError(f"{reader.path.name} changed while it was read")
+    fresh: list[str] = []
+    try:
+        _receive(market, reader, head, staging, fresh, result, progress)
+    except BundleError:
+        staging.discard_pending()
+        for digest in fresh:
+            staging.remove(digest)
+        raise
+    except BaseException:
+        staging.discard_pending()  # verified but not yet durable: redone on the next run
+        raise
+    _commit(market, staging, head, todo, result)
+    return result
+
+
+def _check_signature(head: Head, options: ImportOptions) -> str:
+    if options.verify_key is not None:
+        keys, source = [load_public(options.verify_key)], f"--verify {options.verify_key.name}"
+    else:
+        keys, source = trusted_keys(options.trust_dir), f"the trust store ({options.trust_dir})"
+    if not keys:
+        return ""
+    return verify(head.manifest_bytes, head.signature, keys, source)
+
+
+def _new_versions(market: Market, head: Head, result: ImportResult) -> list[bm.AppRef]:
+    """App versions to register; the same version with other content is refused up front."""
+    todo: list[bm.AppRef] = []
+    for app in head.manifest.apps:
+        if not market.has(app.name, app.version):
+            todo.append(app)
+        elif market.get(app.name, app.version).descriptor.digest == app.digest:
+            result.present.append(app.ref)
+        else:
+            raise AlreadyExistsError(
+                f"{app.ref} is already in the store with other content; "
+                f"versions are immutable: remove it first "
+                f"(`sealift market remove {app.ref}`)"
+            )
+    return todo
+
+
+def _receive(
+    market: Market,
+    reader: BundleReader,
+    head: Head,
+    staging: Staging,
+    fresh: list[str],
+    result: ImportResult,
+    progress: Progress,
+) -> None:
+    progress.begin("import", head.manifest.size)
+    checked = False
+    for blob, member in reader.blob_members(head.manifest):
+        if blob.kind == "layer" and not checked:
+            staging.flush()
+            _check_reachable(market, staging, head)
+            checked = True
+        before = reader.tar.position
+        if market.layout.has_blob(blob.digest) or staging.has(blob.digest, blob.size):
+            reader.tar.skip_data(member)
+            result.reused += 1
+        else:
+            _stream_blob(reader, member, blob, staging)
+            fresh.append(blob.digest)
+            result.written += 1
+            result.bytes_written += blob.size
+        progress.advance(reader.tar.position - before)
+    staging.flush()
+    if not checked:
+        _check_reachable(market, staging, head)
+    progress.end()
+
+
+def _stream_blob(
+    reader: BundleReader, member: Member, blob: bm.BlobEntry, staging: Staging
+) -> None:
+    try:
+        staging.receive(blob.digest, blob.size, reader.tar.iter_data(member))
+    except CorruptBlobError:
+        raise BundleError(
+            f"bundle is corrupt: blob {blob.digest[:19]}... in "
+            f"{reader.where(member.offset)} does not match its digest; "
+            "copy the bundle again"
+        ) from None
+
+
+def _check_reachable(market: Market, staging: Staging, head: Head) -> None:
+    """Every blob the app versions reach is in the bundle or already in the store."""
+    listed = {b.digest: b.size for b in head.manifest.blobs}
+    missing: set[str] = set()
+    seen: set[str] = set()
+    stack = [head.refs[a.ref] for a in head.manifest.apps]
+    while stack:
+        desc = stack.pop()
+        if desc.digest in seen:
+            continue
+        seen.add(desc.digest)
+        in_bundle = desc.digest in listed
+        if in_bundle and listed[desc.digest] != desc.size:
+            raise BundleError(
+                f"bundle is corrupt: blob {desc.digest[:19]}... has two different sizes"
+            )
+        if not in_bundle and not market.layout.has_blob(desc.digest):
+            missing.add(desc.digest)
+            continue
+        if is_container(desc):
+            stack.extend(_children(market, staging, desc, in_bundle))
+    unused = set(listed) - seen
+    if unused:
+        raise BundleError(
+            f"bundle is corrupt: it carries {len(unused)} blob(s) that no app version uses"
+        )
+    if missing:
+        raise BundleError(_missing_message(market, head, len(missing)))
+
+
+def _children(
+    market: Market, staging: Staging, desc: Descriptor, in_bundle: bool
+) -> list[Descriptor]:
+    path = staging.path(desc.digest) if in_bundle else market.layout.blob_path(desc.digest)
+    if in_bundle and not path.exists():
+        path = market.layout.blob_path(desc.digest)
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_JSON + 1)
+    except FileNotFoundError:
+        raise BundleError(
+            f"bundle is corrupt: manifest {desc.digest[:19]}... comes after the layers"
+        ) from None
+    doc = safejson.load(data, f"blob {desc.digest[:19]}...", max_size=MAX_JSON)
+    try:
+        return children_of(desc, doc)
+    except (KeyError, TypeError, ValueError, AttributeError, StoreError):
+        raise BundleError(
+            f"bundle is corrupt: manifest {desc.digest[:19]}... is malformed"
+        ) from None
+
+
+def _missing_message(market: Market, head: Head, count: int) -> str:
+    bases, left_out = head.manifest.bases, max(count, head.manifest.left_out)
+    absent = [b.ref for b in bases if not market.has(b.name, b.version)]
+    if absent:
+        return (
+            f"this differential bundle leaves out {left_out} blob(s) of its base "
+            f"{', '.join(absent)}, which is not in the store; import {', '.join(absent)} "
+            "first, or ask for a full bundle"
+        )
+    other = [b.ref for b in bases if not _has_exactly(market, b)]
+    if other:
+        return (
+            f"this differential bundle needs {count} blob(s) of {', '.join(other)} that "
+            f"this store lacks: its {', '.join(other)} has other content (another "
+            "platform?); ask for a full bundle"
+        )
+    if bases:
+        return (
+            f"this differential bundle leaves out {count} blob(s) that are not in the "
+            f"store, although its base {', '.join(b.ref for b in bases)} is; ask for a "
+            "full bundle"
+        )
+    return f"bundle is incomplete: {count} blob(s) it refers to are neither in it nor in the store"
+
+
+def _has_exactly(market: Market, base: bm.AppRef) -> bool:
+    return (
+        market.has(base.name, base.version)
+        and market.get(base.name, base.version).descriptor.digest == base.digest
+    )
+
+
+def _commit(
+    market: Market, staging: Staging, head: Head, todo: list[bm.AppRef], result: ImportResult
+) -> None:
+    """Move the blobs in and register the versions; undo both on any failure."""
+    layout = market.layout
+    before = layout.entries()
+    moved: list[str] = []
+    try:
+        for blob in head.manifest.blobs:
+            if not layout.has_blob(blob.digest):
+                staging.move_into(blob.digest, layout.blobs_dir)
+                moved.append(blob.digest)
+            else:
+                staging.remove(blob.digest)
+        for app in todo:
+            _check_app_names(market, app)
+            result.imported.append(market.register(_app_descriptor(head, app)))
+    except BaseException:
+        if result.imported:
+            with layout.editing_entries() as entries:
+                entries[:] = before
+        for digest in moved:
+            layout.remove_blob(digest)
+        result.imported.clear()
+        raise
+
+
+def _check_app_names(market: Market, app: bm.AppRef) -> None:
+    """The app index must call itself what sealift-bundle.json calls it."""
+    doc = market.layout.read_json(app.digest)
+    notes = doc.get("annotations") if isinstance(doc, dict) else None
+    notes = notes if isinstance(notes, dict) else {}
+    if (notes.get(fmt.APP_NAME), notes.get(fmt.APP_VERSION)) != (app.name, app.version):
+        raise BundleError(
+            f"bundle is corrupt: the app index listed as {app.ref} names itself "
+            f"{notes.get(fmt.APP_NAME)}:{notes.get(fmt.APP_VERSION)}"
+        )
+
+
+def _app_descriptor(head: Head, app: bm.AppRef) -> Descriptor:
+    desc = head.refs[app.ref]
+    return desc.with_annotations({})
