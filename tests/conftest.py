@@ -20,8 +20,10 @@ def docker_client() -> docker.DockerClient:
         client = docker.from_env(timeout=300)
         client.ping()
     except Exception as exc:  # any failure here means "no engine"
-        pytest.fail(f"the Docker engine is required and not reachable: {exc}; "
-                    "run `make setup` (it starts dockerd)")
+        pytest.fail(
+            f"the Docker engine is required and not reachable: {exc}; "
+            "run `make setup` (it starts dockerd)"
+        )
     return client
 
 
@@ -46,8 +48,9 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}, delete: {{enabled: true}}}}\n"
         f"http: {{addr: 127.0.0.1:{port}}}\n"
     )
-    proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     address = f"127.0.0.1:{port}"
     _wait_for_port(port, proc)
     yield address
@@ -76,16 +79,22 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
-def run_sealift(home: Path, *args: str, check: bool = True, timeout: float = 600,
-                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_sealift(
+    home: Path,
+    *args: str,
+    check: bool = True,
+    timeout: float = 600,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run the real `sealift` command as a user would."""
     exe = Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parent.parent / ".venv")) / "bin"
     cmd = [str(exe / "sealift"), "--home", str(home), *args]
     full_env = {**os.environ, **(env or {})}
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n"
-                             f"{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

@@ -22,8 +22,9 @@ def busybox_for(arch: str) -> Path:
     if arch == "amd64":
         return AMD64_BUSYBOX
     if arch == "arm64":
-        out = subprocess.run([str(ROOT / "scripts" / "busybox-arm64.sh")], check=True,
-                             capture_output=True, text=True).stdout.strip()
+        out = subprocess.run(
+            [str(ROOT / "scripts" / "busybox-arm64.sh")], check=True, capture_output=True, text=True
+        ).stdout.strip()
         return Path(out)
     raise ValueError(f"no busybox for {arch}")
 
@@ -35,16 +36,25 @@ def _add_file(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -
     tar.addfile(info, io.BytesIO(data))
 
 
-def build_image(client: docker.DockerClient, tag: str, *, arch: str = "amd64",
-                files: dict[str, bytes | str] | None = None,
-                big_file_mib: int = 0, extra_dockerfile: str = "",
-                cmd: list[str] | None = None) -> str:
+def build_image(
+    client: docker.DockerClient,
+    tag: str,
+    *,
+    arch: str = "amd64",
+    files: dict[str, bytes | str] | None = None,
+    big_file_mib: int = 0,
+    extra_dockerfile: str = "",
+    cmd: list[str] | None = None,
+) -> str:
     """Build `tag` for `arch` with busybox, `files` (path -> content, executables
     when they start with '#!'), an optional incompressible file of `big_file_mib` MiB,
     and return the image id."""
     context = io.BytesIO()
-    lines = ["FROM scratch", "COPY busybox /bin/busybox",
-             'RUN ["/bin/busybox", "--install", "-s", "/bin"]']
+    lines = [
+        "FROM scratch",
+        "COPY busybox /bin/busybox",
+        'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+    ]
     with tarfile.open(fileobj=context, mode="w") as tar:
         tar.add(str(busybox_for(arch)), arcname="busybox")
         for i, (path, content) in enumerate(sorted((files or {}).items())):
@@ -61,6 +71,12 @@ def build_image(client: docker.DockerClient, tag: str, *, arch: str = "amd64",
             lines.append("CMD " + str(cmd).replace("'", '"'))
         _add_file(tar, "Dockerfile", ("\n".join(lines) + "\n").encode())
     context.seek(0)
-    image, _ = client.images.build(fileobj=context, custom_context=True, tag=tag,
-                                   platform=f"linux/{arch}", rm=True, forcerm=True)
+    image, _ = client.images.build(
+        fileobj=context,
+        custom_context=True,
+        tag=tag,
+        platform=f"linux/{arch}",
+        rm=True,
+        forcerm=True,
+    )
     return str(image.id)

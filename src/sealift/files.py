@@ -7,8 +7,9 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path, data: bytes, *, tmp_dir: Path | None = None,
-                 mode: int = 0o644) -> None:
+def atomic_write(
+    path: Path, data: bytes, *, tmp_dir: Path | None = None, mode: int = 0o644
+) -> None:
     """Write `data` to a temporary file in `tmp_dir` (default: beside `path`), fsync it,
     then rename it over `path`. `tmp_dir` must be on the same filesystem."""
     directory = tmp_dir or path.absolute().parent

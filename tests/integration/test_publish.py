@@ -58,7 +58,8 @@ def store_state(home: Path) -> tuple[bytes, set[str]]:
 
 
 def test_publish_pins_digests_and_skopeo_reads_the_store(
-        home: Path, tmp_path: Path, images: dict[str, str]) -> None:
+    home: Path, tmp_path: Path, images: dict[str, str]
+) -> None:
     model = write_model(tmp_path / "sealift.yaml", images["web"], images["api"])
     run_sealift(home, "publish", str(model))
 
@@ -69,20 +70,30 @@ def test_publish_pins_digests_and_skopeo_reads_the_store(
     assert web["image"] == f"{images['web']}@{web['digest']}"
     assert web["platforms"] == ["linux/amd64"]
 
-    inspected = json.loads(subprocess.run(
-        ["skopeo", "inspect", f"oci:{home / 'store'}:shop/web:1.0.0"],
-        check=True, capture_output=True, text=True).stdout)
+    inspected = json.loads(
+        subprocess.run(
+            ["skopeo", "inspect", f"oci:{home / 'store'}:shop/web:1.0.0"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     assert inspected["Digest"] == web["digest"]
     assert inspected["Architecture"] == "amd64"
 
 
-def test_shared_base_layer_is_stored_once(home: Path, tmp_path: Path,
-                                          images: dict[str, str]) -> None:
-    run_sealift(home, "publish", str(write_model(tmp_path / "a.yaml", images["web"],
-                                                 images["api"])))
+def test_shared_base_layer_is_stored_once(
+    home: Path, tmp_path: Path, images: dict[str, str]
+) -> None:
+    run_sealift(
+        home, "publish", str(write_model(tmp_path / "a.yaml", images["web"], images["api"]))
+    )
     _, blobs_before = store_state(home)
-    run_sealift(home, "publish", str(write_model(tmp_path / "b.yaml", images["web"],
-                                                 images["api2"], "1.1.0")))
+    run_sealift(
+        home,
+        "publish",
+        str(write_model(tmp_path / "b.yaml", images["web"], images["api2"], "1.1.0")),
+    )
     _, blobs_after = store_state(home)
     new = blobs_after - blobs_before
     # only api 1.1.0's own layer, config and manifest, plus the new app index,
@@ -90,8 +101,9 @@ def test_shared_base_layer_is_stored_once(home: Path, tmp_path: Path,
     assert len(new) == 6, sorted(new)
 
 
-def test_version_is_immutable_unless_forced(home: Path, tmp_path: Path,
-                                            images: dict[str, str]) -> None:
+def test_version_is_immutable_unless_forced(
+    home: Path, tmp_path: Path, images: dict[str, str]
+) -> None:
     model = write_model(tmp_path / "sealift.yaml", images["web"], images["api"])
     run_sealift(home, "publish", str(model))
     before = store_state(home)
@@ -99,16 +111,17 @@ def test_version_is_immutable_unless_forced(home: Path, tmp_path: Path,
     assert again.returncode == 1
     assert again.stderr.strip().splitlines()[-1:] == [
         "error: shop:1.0.0 is already in the market; versions are immutable: publish a new "
-        "version (--version), or pass --force to replace it"]
+        "version (--version), or pass --force to replace it"
+    ]
     assert store_state(home) == before
     run_sealift(home, "publish", str(model), "--force")
     assert [a["version"] for a in market(home)] == ["1.0.0"]
 
 
-def test_missing_image_changes_nothing(home: Path, tmp_path: Path,
-                                       images: dict[str, str]) -> None:
-    run_sealift(home, "publish", str(write_model(tmp_path / "a.yaml", images["web"],
-                                                 images["api"])))
+def test_missing_image_changes_nothing(home: Path, tmp_path: Path, images: dict[str, str]) -> None:
+    run_sealift(
+        home, "publish", str(write_model(tmp_path / "a.yaml", images["web"], images["api"]))
+    )
     before = store_state(home)
     bad = write_model(tmp_path / "b.yaml", images["web"], f"{PREFIX}/nope:9.9.9", "2.0.0")
     result = run_sealift(home, "publish", str(bad), "--source", "engine", check=False)
@@ -119,8 +132,9 @@ def test_missing_image_changes_nothing(home: Path, tmp_path: Path,
     assert store_state(home) == before
 
 
-def test_typo_in_model_names_key_and_line(home: Path, tmp_path: Path,
-                                          images: dict[str, str]) -> None:
+def test_typo_in_model_names_key_and_line(
+    home: Path, tmp_path: Path, images: dict[str, str]
+) -> None:
     model = write_model(tmp_path / "sealift.yaml", images["web"], images["api"])
     model.write_text(model.read_text().replace("    depends_on", "    depend_on"))
     result = run_sealift(home, "publish", str(model), check=False)
@@ -129,13 +143,25 @@ def test_typo_in_model_names_key_and_line(home: Path, tmp_path: Path,
     assert not (home / "store" / "index.json").exists() or market(home) == []
 
 
-def test_publish_from_registry_and_run_the_copy(home: Path, tmp_path: Path, registry: str,
-                                                images: dict[str, str],
-                                                docker_client: docker.DockerClient) -> None:
+def test_publish_from_registry_and_run_the_copy(
+    home: Path,
+    tmp_path: Path,
+    registry: str,
+    images: dict[str, str],
+    docker_client: docker.DockerClient,
+) -> None:
     remote = f"{registry}/shop/web:1.0.0"
-    subprocess.run(["skopeo", "copy", "--dest-tls-verify=false",
-                    f"docker-daemon:{images['web']}", f"docker://{remote}"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--dest-tls-verify=false",
+            f"docker-daemon:{images['web']}",
+            f"docker://{remote}",
+        ],
+        check=True,
+        capture_output=True,
+    )
     model = write_model(tmp_path / "sealift.yaml", remote, images["api"])
     run_sealift(home, "publish", str(model), "--source", "registry", check=False)
     # --source registry applies to every component: api is only in the engine
@@ -147,8 +173,11 @@ def test_publish_from_registry_and_run_the_copy(home: Path, tmp_path: Path, regi
     assert web["image"].startswith(remote + "@sha256:")
 
     back = f"{PREFIX}/roundtrip:1"
-    subprocess.run(["skopeo", "copy", f"oci:{home / 'store'}:shop/web:1.0.0",
-                    f"docker-daemon:{back}"], check=True, capture_output=True)
+    subprocess.run(
+        ["skopeo", "copy", f"oci:{home / 'store'}:shop/web:1.0.0", f"docker-daemon:{back}"],
+        check=True,
+        capture_output=True,
+    )
     try:
         out = docker_client.containers.run(back, ["cat", "/www/index.html"], remove=True)
         assert out == b"web 1.0.0"
@@ -156,22 +185,24 @@ def test_publish_from_registry_and_run_the_copy(home: Path, tmp_path: Path, regi
         docker_client.images.remove(back, force=True)
 
 
-def test_remove_frees_only_unshared_blobs(home: Path, tmp_path: Path,
-                                          images: dict[str, str]) -> None:
-    run_sealift(home, "publish", str(write_model(tmp_path / "a.yaml", images["web"],
-                                                 images["api"])))
+def test_remove_frees_only_unshared_blobs(
+    home: Path, tmp_path: Path, images: dict[str, str]
+) -> None:
+    run_sealift(
+        home, "publish", str(write_model(tmp_path / "a.yaml", images["web"], images["api"]))
+    )
     _, only_first = store_state(home)
-    run_sealift(home, "publish", str(write_model(tmp_path / "b.yaml", images["web"],
-                                                 images["api2"], "1.1.0")))
+    run_sealift(
+        home,
+        "publish",
+        str(write_model(tmp_path / "b.yaml", images["web"], images["api2"], "1.1.0")),
+    )
     result = run_sealift(home, "market", "remove", "shop:1.1.0")
     assert "freed 6 blobs" in result.stderr
     assert store_state(home)[1] == only_first
     assert [a["version"] for a in market(home)] == ["1.0.0"]
     missing = run_sealift(home, "market", "show", "shop:1.1.0", check=False)
-    assert missing.stderr.strip() == ("error: shop:1.1.0 is not in the market; "
-                                      "it has shop 1.0.0")
-
-
+    assert missing.stderr.strip() == ("error: shop:1.1.0 is not in the market; it has shop 1.0.0")
 
 
 def _platforms(home: Path, ref: str) -> list[str]:
@@ -182,14 +213,19 @@ def _platforms(home: Path, ref: str) -> list[str]:
 def test_publish_keeps_or_narrows_platforms(home: Path, tmp_path: Path, multi: str) -> None:
     model = write_model(tmp_path / "m.yaml", multi, multi)
     run_sealift(home, "publish", str(model))
-    assert sorted(_platforms(home, "shop:1.0.0")) == ["linux/amd64", "linux/amd64",
-                                                       "linux/arm64", "linux/arm64"]
+    assert sorted(_platforms(home, "shop:1.0.0")) == [
+        "linux/amd64",
+        "linux/amd64",
+        "linux/arm64",
+        "linux/arm64",
+    ]
     run_sealift(home, "publish", str(model), "--version", "1.0.1", "--platform", "linux/arm64")
     assert _platforms(home, "shop:1.0.1") == ["linux/arm64", "linux/arm64"]
 
     before = store_state(home)
-    result = run_sealift(home, "publish", str(model), "--version", "1.0.2",
-                         "--platform", "linux/s390x", check=False)
+    result = run_sealift(
+        home, "publish", str(model), "--version", "1.0.2", "--platform", "linux/s390x", check=False
+    )
     assert result.returncode == 1
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("error: component web:") and "linux/s390x" in line and multi in line

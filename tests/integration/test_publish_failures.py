@@ -38,8 +38,12 @@ def test_ctrl_c_midway_changes_nothing(home: Path, tmp_path: Path, big_images: N
     before = _published_small(home, tmp_path)
     model = write_model(tmp_path / "big.yaml", BIG, SMALL, "2.0.0")
     exe = Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "sealift"
-    proc = subprocess.Popen([str(exe), "--home", str(home), "publish", str(model)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(exe), "--home", str(home), "publish", str(model)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     tmp_dir = home / "store" / ".sealift-tmp"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -74,8 +78,14 @@ def test_full_disk_is_one_line_and_changes_nothing(tmp_path: Path, big_images: N
 
 def test_registry_down_names_the_image(home: Path, tmp_path: Path) -> None:
     dead = f"127.0.0.1:{free_port()}/shop/web:1.0.0"
-    result = run_sealift(home, "publish", str(write_model(tmp_path / "m.yaml", dead, dead)),
-                         "--source", "registry", check=False)
+    result = run_sealift(
+        home,
+        "publish",
+        str(write_model(tmp_path / "m.yaml", dead, dead)),
+        "--source",
+        "registry",
+        check=False,
+    )
     assert result.returncode == 1
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("error: component ") and dead in line

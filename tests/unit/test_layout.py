@@ -18,15 +18,22 @@ from sealift.oci.layout import Layout
 def _image(layout: Layout, payload: bytes) -> Descriptor:
     layer = Descriptor(media.OCI_LAYER_GZIP, layout.put_bytes(payload), len(payload))
     config = layout.put_json({"architecture": "amd64", "os": "linux"}, media.OCI_CONFIG)
-    return layout.put_json({"schemaVersion": 2, "mediaType": media.OCI_MANIFEST,
-                            "config": config.to_json(), "layers": [layer.to_json()]},
-                           media.OCI_MANIFEST)
+    return layout.put_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": media.OCI_MANIFEST,
+            "config": config.to_json(),
+            "layers": [layer.to_json()],
+        },
+        media.OCI_MANIFEST,
+    )
 
 
 def test_create_writes_a_standard_layout(tmp_path: Path) -> None:
     Layout.create(tmp_path / "s")
     assert json.loads((tmp_path / "s" / "oci-layout").read_text()) == {
-        "imageLayoutVersion": "1.0.0"}
+        "imageLayoutVersion": "1.0.0"
+    }
     index = json.loads((tmp_path / "s" / "index.json").read_text())
     assert index["schemaVersion"] == 2 and index["manifests"] == []
 
@@ -72,8 +79,11 @@ def test_refs_and_walk(tmp_path: Path) -> None:
     found = layout.resolve("shop/web:1.0.0")
     assert found.digest == manifest.digest
     walked = list(layout.walk(found))
-    assert [d.media_type for d in walked] == [media.OCI_MANIFEST, media.OCI_CONFIG,
-                                              media.OCI_LAYER_GZIP]
+    assert [d.media_type for d in walked] == [
+        media.OCI_MANIFEST,
+        media.OCI_CONFIG,
+        media.OCI_LAYER_GZIP,
+    ]
     with pytest.raises(NotFoundError):
         layout.resolve("shop/web:2.0.0")
 
@@ -100,11 +110,17 @@ def test_shared_layer_is_stored_once_and_gc_keeps_it(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path)
     a = _image(layout, b"shared")
     layout.set_ref("a:1", a)
-    b = layout.put_json({"schemaVersion": 2, "mediaType": media.OCI_MANIFEST,
-                         "config": layout.put_json({"os": "linux", "architecture": "arm64"},
-                                                   media.OCI_CONFIG).to_json(),
-                         "layers": [Descriptor(media.OCI_LAYER_GZIP, digest_bytes(b"shared"),
-                                               6).to_json()]}, media.OCI_MANIFEST)
+    b = layout.put_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": media.OCI_MANIFEST,
+            "config": layout.put_json(
+                {"os": "linux", "architecture": "arm64"}, media.OCI_CONFIG
+            ).to_json(),
+            "layers": [Descriptor(media.OCI_LAYER_GZIP, digest_bytes(b"shared"), 6).to_json()],
+        },
+        media.OCI_MANIFEST,
+    )
     layout.set_ref("b:1", b)
     layout.put_bytes(b"orphan")
     count, freed = layout.collect_garbage()

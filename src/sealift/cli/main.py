@@ -24,9 +24,12 @@ def default_home() -> Path:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=click.Path(path_type=Path), default=None,
-              help="Where the store and state live (default $SEALIFT_HOME or "
-                   "~/.local/share/sealift).")
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the store and state live (default $SEALIFT_HOME or ~/.local/share/sealift).",
+)
 @click.version_option(__version__, prog_name="sealift")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None) -> None:

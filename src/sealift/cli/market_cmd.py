@@ -23,22 +23,42 @@ from sealift.oci.descriptor import Platform
 @click.argument("model_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--version", "version", help="Publish as this version (overrides the file).")
 @platform_options
-@click.option("--source", type=click.Choice(["auto", "engine", "registry"]), default="auto",
-              show_default=True, help="Where images come from: the local engine, their "
-              "registry, or the engine when it has them.")
-@click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST[:PORT]",
-              help="Use plain HTTP for this registry (loopback always is).")
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "engine", "registry"]),
+    default="auto",
+    show_default=True,
+    help="Where images come from: the local engine, their "
+    "registry, or the engine when it has them.",
+)
+@click.option(
+    "--insecure-registry",
+    "insecure",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Use plain HTTP for this registry (loopback always is).",
+)
 @click.option("--force", is_flag=True, help="Replace a version that is already published.")
 @click.pass_obj
-def publish_cmd(env: Env, model_file: Path, version: str | None, platforms: tuple[Platform, ...],
-                source: str, insecure: tuple[str, ...], force: bool) -> None:
+def publish_cmd(
+    env: Env,
+    model_file: Path,
+    version: str | None,
+    platforms: tuple[Platform, ...],
+    source: str,
+    insecure: tuple[str, ...],
+    force: bool,
+) -> None:
     """Pin every image of MODEL_FILE to a digest and copy it into the local market."""
     model = parse_model_text(_read_text(model_file), str(model_file))
     market = Market(env.store)
-    options = PublishOptions(version=version, platforms=platforms, source=source,
-                             insecure=insecure, force=force)
-    ui.step(f"publishing {model.name}:{version or model.version} "
-            f"({_plural(len(model.components), 'component')})")
+    options = PublishOptions(
+        version=version, platforms=platforms, source=source, insecure=insecure, force=force
+    )
+    ui.step(
+        f"publishing {model.name}:{version or model.version} "
+        f"({_plural(len(model.components), 'component')})"
+    )
     app = publish(market, model, options, ui.progress())
     total = sum(c.size for c in app.components)
     ui.step(f"published {app.ref} ({ui.human_size(total)}, digest {app.digest})")
@@ -73,8 +93,14 @@ def market_list(env: Env, as_json: bool) -> None:
     table = Table("APP", "VERSION", "COMPONENTS", "PLATFORMS", "SIZE", "DIGEST", box=None)
     for app in apps:
         s = _summary(app)
-        table.add_row(app.name, app.version, str(len(app.components)),
-                      ", ".join(s["platforms"]), ui.human_size(s["size"]), app.digest[:19])
+        table.add_row(
+            app.name,
+            app.version,
+            str(len(app.components)),
+            ", ".join(s["platforms"]),
+            ui.human_size(s["size"]),
+            app.digest[:19],
+        )
     ui.out.print(table)
 
 
@@ -92,8 +118,9 @@ def market_show(env: Env, ref: str, as_json: bool) -> None:
     ui.out.print(f"digest   {app.digest}\ncreated  {app.created}")
     table = Table("COMPONENT", "IMAGE", "PLATFORMS", "SIZE", box=None)
     for comp in app.components:
-        table.add_row(comp.name, comp.image, ", ".join(map(str, comp.platforms)),
-                      ui.human_size(comp.size))
+        table.add_row(
+            comp.name, comp.image, ", ".join(map(str, comp.platforms)), ui.human_size(comp.size)
+        )
     ui.out.print(table)
 
 
@@ -109,17 +136,33 @@ def market_remove(env: Env, ref: str) -> None:
 
 def _summary(app: AppVersion) -> dict[str, Any]:
     platforms = sorted({str(p) for c in app.components for p in c.platforms})
-    return {"name": app.name, "version": app.version, "digest": app.digest,
-            "created": app.created, "components": len(app.components),
-            "platforms": platforms, "size": sum(c.size for c in app.components)}
+    return {
+        "name": app.name,
+        "version": app.version,
+        "digest": app.digest,
+        "created": app.created,
+        "components": len(app.components),
+        "platforms": platforms,
+        "size": sum(c.size for c in app.components),
+    }
 
 
 def _details(app: AppVersion) -> dict[str, Any]:
-    return {**_summary(app), "description": app.model.description,
-            "components": [{"name": c.name, "image": c.image, "digest": c.descriptor.digest,
-                            "media_type": c.descriptor.media_type,
-                            "platforms": [str(p) for p in c.platforms], "size": c.size}
-                           for c in app.components]}
+    return {
+        **_summary(app),
+        "description": app.model.description,
+        "components": [
+            {
+                "name": c.name,
+                "image": c.image,
+                "digest": c.descriptor.digest,
+                "media_type": c.descriptor.media_type,
+                "platforms": [str(p) for p in c.platforms],
+                "size": c.size,
+            }
+            for c in app.components
+        ],
+    }
 
 
 commands: list[click.Command] = [publish_cmd, market_group]

@@ -91,11 +91,14 @@ class Market:
                     return app
                 raise AlreadyExistsError(
                     f"{app.ref} is already in the market with other content; versions are "
-                    "immutable: publish a new version, or pass --force to replace it")
+                    "immutable: publish a new version, or pass --force to replace it"
+                )
             old = _owned_refs(app.name, app.version, entries)
             entries[:] = [e for e in entries if e.annotations.get(media.REF_NAME) not in old]
-            entries.extend(d.with_annotations({**d.annotations, media.REF_NAME: ref})
-                           for ref, d in names.items())
+            entries.extend(
+                d.with_annotations({**d.annotations, media.REF_NAME: ref})
+                for ref, d in names.items()
+            )
         return app
 
     def remove(self, name: str, version: str) -> tuple[int, int]:
@@ -109,8 +112,11 @@ class Market:
     # -- reading ----------------------------------------------------------------
 
     def _app_entries(self) -> dict[str, Descriptor]:
-        return {ref: d for ref, d in self.layout.refs().items()
-                if d.artifact_type == APP_ARTIFACT and "/" not in ref}
+        return {
+            ref: d
+            for ref, d in self.layout.refs().items()
+            if d.artifact_type == APP_ARTIFACT and "/" not in ref
+        }
 
     def _read(self, desc: Descriptor) -> AppVersion:
         doc = self.layout.read_json(desc.digest)
@@ -119,13 +125,18 @@ class Market:
         annotations = doc.get("annotations") or {}
         entries = [Descriptor.from_json(m) for m in doc.get("manifests", [])]
         model = self._read_model(entries)
-        app_desc = Descriptor(desc.media_type, desc.digest, desc.size,
-                              {k: v for k, v in desc.annotations.items() if k != media.REF_NAME},
-                              artifact_type=APP_ARTIFACT)
+        app_desc = Descriptor(
+            desc.media_type,
+            desc.digest,
+            desc.size,
+            {k: v for k, v in desc.annotations.items() if k != media.REF_NAME},
+            artifact_type=APP_ARTIFACT,
+        )
         return AppVersion(
             name=str(annotations.get(fmt.APP_NAME, model.name)),
             version=str(annotations.get(fmt.APP_VERSION, model.version)),
-            descriptor=app_desc, model=model,
+            descriptor=app_desc,
+            model=model,
             components=[self._component(e, model) for e in entries if COMPONENT in e.annotations],
             created=str(annotations.get(fmt.CREATED, "")),
         )
@@ -142,10 +153,13 @@ class Market:
         name = entry.annotations[COMPONENT]
         comp = model.components.get(name)
         image = comp.image if comp is not None else ""
-        return ComponentImage(name=name, image=image,
-                              descriptor=entry.with_annotations({}),
-                              platforms=self._platforms(entry),
-                              size=sum(d.size for d in self.layout.walk(entry)))
+        return ComponentImage(
+            name=name,
+            image=image,
+            descriptor=entry.with_annotations({}),
+            platforms=self._platforms(entry),
+            size=sum(d.size for d in self.layout.walk(entry)),
+        )
 
     def _platforms(self, desc: Descriptor) -> builtins.list[Platform]:
         if desc.media_type in media.INDEX_TYPES:
@@ -157,23 +171,28 @@ class Market:
         return [Platform.from_json(config)]
 
     def _check_complete(self, app: AppVersion) -> None:
-        missing = [d.digest for d in self.layout.walk(app.descriptor)
-                   if not self.layout.has_blob(d.digest)]
+        missing = [
+            d.digest for d in self.layout.walk(app.descriptor) if not self.layout.has_blob(d.digest)
+        ]
         if missing:
-            raise StoreError(f"{app.ref} is incomplete: {len(missing)} blob(s) missing "
-                             f"from the store, first {missing[0]}")
+            raise StoreError(
+                f"{app.ref} is incomplete: {len(missing)} blob(s) missing "
+                f"from the store, first {missing[0]}"
+            )
 
     def _missing_message(self, name: str, version: str) -> str:
         others = sorted((a.version for a in self._versions_of(name)), key=semver_key)
         if others:
-            return (f"{name}:{version} is not in the market; it has {name} "
-                    f"{', '.join(others)}")
-        return (f"{name}:{version} is not in the market; `sealift market list` shows "
-                "what is, `sealift publish` or `sealift import` adds to it")
+            return f"{name}:{version} is not in the market; it has {name} {', '.join(others)}"
+        return (
+            f"{name}:{version} is not in the market; `sealift market list` shows "
+            "what is, `sealift publish` or `sealift import` adds to it"
+        )
 
     def _versions_of(self, name: str) -> builtins.list[AppVersion]:
-        return [self._read(d) for ref, d in self._app_entries().items()
-                if ref.split(":", 1)[0] == name]
+        return [
+            self._read(d) for ref, d in self._app_entries().items() if ref.split(":", 1)[0] == name
+        ]
 
 
 def _named(entries: list[Descriptor]) -> dict[str, Descriptor]:
@@ -183,10 +202,16 @@ def _named(entries: list[Descriptor]) -> dict[str, Descriptor]:
 def _owned_refs(name: str, version: str, entries: list[Descriptor]) -> set[str]:
     """The app ref and its component refs (`shop:1.0.0`, `shop/*:1.0.0`)."""
     prefix, suffix = f"{name}/", f":{version}"
-    return {ref for ref in _named(entries)
-            if ref == fmt.version_ref(name, version)
-            or (ref.startswith(prefix) and ref.endswith(suffix)
-                and "/" not in ref[len(prefix):-len(suffix)])}
+    return {
+        ref
+        for ref in _named(entries)
+        if ref == fmt.version_ref(name, version)
+        or (
+            ref.startswith(prefix)
+            and ref.endswith(suffix)
+            and "/" not in ref[len(prefix) : -len(suffix)]
+        )
+    }
 
 
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$")

@@ -1,9 +1,9 @@
 """How an app version is laid out in the store: one OCI index per version.
 
-    index (artifactType APP_ARTIFACT, annotated with app name and version)
-    ├── model manifest (config = the normalized, pinned model as JSON)
-    ├── image of component `web` (manifest or multi-platform index), annotated COMPONENT=web
-    └── image of component `api` ...
+index (artifactType APP_ARTIFACT, annotated with app name and version)
+├── model manifest (config = the normalized, pinned model as JSON)
+├── image of component `web` (manifest or multi-platform index), annotated COMPONENT=web
+└── image of component `api` ...
 """
 
 from __future__ import annotations

@@ -37,23 +37,26 @@ class _Images:
     copied: dict[str, CopiedImage] = field(default_factory=dict)
 
 
-def publish(market: Market, model: AppModel, options: PublishOptions,
-            progress: Progress = NO_PROGRESS) -> AppVersion:
+def publish(
+    market: Market, model: AppModel, options: PublishOptions, progress: Progress = NO_PROGRESS
+) -> AppVersion:
     """Publish `model` into `market`; on any failure the market is as it was."""
     if options.version:
         model = model.model_copy(update={"version": options.version})
     if market.has(model.name, model.version) and not options.force:
         raise AlreadyExistsError(
             f"{model.name}:{model.version} is already in the market; versions are immutable: "
-            "publish a new version (--version), or pass --force to replace it")
+            "publish a new version (--version), or pass --force to replace it"
+        )
     with _cleanup_on_failure(market.layout):
         images = _copy_images(market.layout, model, options, progress)
         index = _write_app_index(market.layout, model, images)
         return market.register(index, force=options.force)
 
 
-def _copy_images(layout: Layout, model: AppModel, options: PublishOptions,
-                 progress: Progress) -> _Images:
+def _copy_images(
+    layout: Layout, model: AppModel, options: PublishOptions, progress: Progress
+) -> _Images:
     images = _Images()
     for name, component in model.components.items():
         if component.image in images.copied:
@@ -61,9 +64,14 @@ def _copy_images(layout: Layout, model: AppModel, options: PublishOptions,
         progress.note(f"{name}: {component.image}")
         try:
             images.copied[component.image] = copy_image(
-                layout, component.image, source=options.source, platforms=options.platforms,
-                insecure=options.insecure, docker_config=options.docker_config,
-                progress=progress)
+                layout,
+                component.image,
+                source=options.source,
+                platforms=options.platforms,
+                insecure=options.insecure,
+                docker_config=options.docker_config,
+                progress=progress,
+            )
         except SealiftError as exc:
             raise type(exc)(f"component {name}: {exc}") from exc
     return images
@@ -75,8 +83,10 @@ def pinned(reference: str, digest: str) -> str:
 
 
 def _write_app_index(layout: Layout, model: AppModel, images: _Images) -> Descriptor:
-    pins = {name: pinned(c.image, images.copied[c.image].descriptor.digest)
-            for name, c in model.components.items()}
+    pins = {
+        name: pinned(c.image, images.copied[c.image].descriptor.digest)
+        for name, c in model.components.items()
+    }
     model_manifest = _write_model_manifest(layout, with_images(model, pins))
     entries = [model_manifest.to_json()]
     for name, component in model.components.items():
@@ -109,8 +119,9 @@ def _write_model_manifest(layout: Layout, model: AppModel) -> Descriptor:
         "layers": [empty.to_json()],
     }
     desc = layout.put_json(manifest, media.OCI_MANIFEST)
-    return Descriptor(desc.media_type, desc.digest, desc.size, {fmt.ROLE: "model"},
-                      artifact_type=fmt.APP_ARTIFACT)
+    return Descriptor(
+        desc.media_type, desc.digest, desc.size, {fmt.ROLE: "model"}, artifact_type=fmt.APP_ARTIFACT
+    )
 
 
 @contextlib.contextmanager

@@ -17,8 +17,13 @@ from sealift.errors import CorruptBlobError, DiskFullError, StoreError
 class BlobWriter:
     """File-like sink for one blob. Use as a context manager; call `commit()`."""
 
-    def __init__(self, tmp_dir: Path, blobs_dir: Path, expected_digest: str | None = None,
-                 expected_size: int | None = None) -> None:
+    def __init__(
+        self,
+        tmp_dir: Path,
+        blobs_dir: Path,
+        expected_digest: str | None = None,
+        expected_size: int | None = None,
+    ) -> None:
         self._blobs_dir = blobs_dir
         self._expected_digest = expected_digest
         self._expected_size = expected_size
@@ -73,13 +78,19 @@ class BlobWriter:
     def __enter__(self) -> BlobWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.discard()
 
 
 def store_write_error(exc: OSError) -> StoreError | DiskFullError:
     if exc.errno == errno.ENOSPC:
-        return DiskFullError("no space left on device while writing to the store; "
-                             "free some space and run the command again")
+        return DiskFullError(
+            "no space left on device while writing to the store; "
+            "free some space and run the command again"
+        )
     return StoreError(f"cannot write to the store: {exc.strerror} ({exc.filename or ''})")

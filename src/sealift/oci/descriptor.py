@@ -27,8 +27,9 @@ class Platform:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Platform:
-        return cls(str(data.get("os", "")), str(data.get("architecture", "")),
-                   str(data.get("variant", "")))
+        return cls(
+            str(data.get("os", "")), str(data.get("architecture", "")), str(data.get("variant", ""))
+        )
 
     def to_json(self) -> dict[str, str]:
         out = {"architecture": self.architecture, "os": self.os}
@@ -72,8 +73,11 @@ class Descriptor:
         )
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest,
-                               "size": self.size}
+        out: dict[str, Any] = {
+            "mediaType": self.media_type,
+            "digest": self.digest,
+            "size": self.size,
+        }
         if self.artifact_type:
             out["artifactType"] = self.artifact_type
         if self.platform is not None:
@@ -83,5 +87,6 @@ class Descriptor:
         return out
 
     def with_annotations(self, annotations: dict[str, str]) -> Descriptor:
-        return Descriptor(self.media_type, self.digest, self.size, annotations,
-                          self.platform, self.artifact_type)
+        return Descriptor(
+            self.media_type, self.digest, self.size, annotations, self.platform, self.artifact_type
+        )

@@ -49,8 +49,9 @@ class Layout:
             if not (root / "oci-layout").exists():
                 atomic_write(root / "oci-layout", OCI_LAYOUT_JSON, tmp_dir=layout.tmp_dir)
             if not (root / "index.json").exists():
-                layout._write_index({"schemaVersion": 2, "mediaType": media.OCI_INDEX,
-                                     "manifests": []})
+                layout._write_index(
+                    {"schemaVersion": 2, "mediaType": media.OCI_INDEX, "manifests": []}
+                )
         except OSError as exc:
             raise store_write_error(exc) from exc
         return layout
@@ -99,8 +100,9 @@ class Layout:
         except ValueError as exc:
             raise StoreError(f"blob {digest} is not valid JSON: {exc}") from None
 
-    def writer(self, expected_digest: str | None = None,
-               expected_size: int | None = None) -> BlobWriter:
+    def writer(
+        self, expected_digest: str | None = None, expected_size: int | None = None
+    ) -> BlobWriter:
         """A BlobWriter that lands in this layout's blobs directory."""
         if expected_digest is not None:
             check_digest(expected_digest)
@@ -120,8 +122,12 @@ class Layout:
         data = canonical_json(doc)
         return Descriptor(media_type, self.put_bytes(data), len(data))
 
-    def put_stream(self, chunks: Iterable[bytes], expected_digest: str | None = None,
-                   expected_size: int | None = None) -> tuple[str, int]:
+    def put_stream(
+        self,
+        chunks: Iterable[bytes],
+        expected_digest: str | None = None,
+        expected_size: int | None = None,
+    ) -> tuple[str, int]:
         """Store a stream; skip the write when the expected blob is already here."""
         if expected_digest is not None and self.has_blob(expected_digest):
             for _ in chunks:
