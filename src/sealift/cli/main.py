@@ -23,7 +23,7 @@ def default_home() -> Path:
     return Path(data) / "sealift"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=commands.LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--home",
     type=click.Path(path_type=Path),
@@ -35,10 +35,6 @@ def default_home() -> Path:
 def cli(ctx: click.Context, home: Path | None) -> None:
     """Deliver multi-service applications into sites with no network."""
     ctx.obj = Env(home=(home or default_home()).absolute())
-
-
-for command in commands.ALL:
-    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:
