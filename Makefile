@@ -22,6 +22,8 @@ demo: setup
 
 bench: setup
 	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/bundle.py
+	$(BIN)/python bench/deploy.py
 
 clean:
 	rm -rf $(VENV) demo-work

@@ -151,7 +151,9 @@ def _stream_blob(
     reader: BundleReader, member: Member, blob: bm.BlobEntry, staging: Staging
 ) -> None:
     try:
-        staging.receive(blob.digest, blob.size, reader.tar.iter_data(member))
+        staging.receive(
+            blob.digest, blob.size, lambda fd, copied: reader.tar.copy_data(member, fd, copied)
+        )
     except CorruptBlobError:
         raise BundleError(
             f"bundle is corrupt: blob {blob.digest[:19]}... in "

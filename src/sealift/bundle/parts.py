@@ -11,6 +11,7 @@ import io
 import re
 from pathlib import Path
 
+from sealift.bundle.filecopy import copy_range
 from sealift.errors import BundleError, NotFoundError
 
 _PART = re.compile(r"^(?P<base>.+)\.part(?P<num>\d{3,})$")
@@ -91,6 +92,20 @@ class PartsReader(io.RawIOBase):
         self._file.seek(self._pos - self._starts[index])
         want = min(len(buffer), self._starts[index] + self._sizes[index] - self._pos)
         n = self._file.readinto(memoryview(buffer)[:want])
+        self._pos += n
+        return n
+
+    def copy_to(self, fd: int, offset: int, count: int) -> int:
+        """Copy up to `count` bytes from the current position into file `fd` at `offset`
+        inside the kernel (no copy through Python); return how many (0 at the end)."""
+        if self._pos >= self.total:
+            return 0
+        index = self._locate(self._pos)
+        if index != self._index:
+            self._open(index)
+        assert self._file is not None
+        want = min(count, self._starts[index] + self._sizes[index] - self._pos)
+        n = copy_range(self._file.fileno(), self._pos - self._starts[index], fd, offset, want)
         self._pos += n
         return n
 
