@@ -85,7 +85,7 @@ class Staging:
         fd, name = tempfile.mkstemp(prefix="blob-", dir=self.tmp_dir)
         pending = _Pending(fd, Path(name), self.path(digest), size)
         try:
-            actual, written = _fill_hashed(fd, fill)
+            actual, written = _fill_hashed(fd, fill, size)
         except BaseException:
             _drop(pending)
             raise
@@ -146,11 +146,11 @@ class _FileHasher:
     second thread (pread and sha256 release the GIL, so copying and hashing overlap).
     It hashes what is in the file, so the check covers exactly what becomes visible."""
 
-    def __init__(self, fd: int, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, fd: int, pool: ThreadPoolExecutor, size: int) -> None:
         self._fd = fd
         self._pool = pool
         self._digest = hashlib.sha256()
-        self._buffer = bytearray(HASH_CHUNK)
+        self._buffer = bytearray(max(1, min(size, HASH_CHUNK)))
         self._queued: Future[None] | None = None
         self.size = 0
 
@@ -182,9 +182,9 @@ class _FileHasher:
             count -= got
 
 
-def _fill_hashed(fd: int, fill: Fill) -> tuple[str, int]:
+def _fill_hashed(fd: int, fill: Fill, size: int) -> tuple[str, int]:
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hasher = _FileHasher(fd, pool)
+        hasher = _FileHasher(fd, pool, size)
         try:
             fill(fd, hasher.copied)
         except OSError as exc:
