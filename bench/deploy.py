@@ -2,18 +2,21 @@
 loads the same image and starts the same containers in dependency order (same run), and a
 one-component upgrade against the full install.
 
-    .venv/bin/python bench/deploy.py
+    .venv/bin/python bench/deploy.py [--repeat N]
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import docker
 import yaml
@@ -108,6 +111,9 @@ def remove_image(client: docker.DockerClient) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3, help="Rounds (median is reported).")
+    args = parser.parse_args()
     client = docker.from_env(timeout=300)
     build_image(client, IMAGE, files={"/etc/sl-dep-bench": "bench"})
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,33 +124,56 @@ def main() -> None:
         for version, changed in (("1.0.0", ""), ("1.1.0", "c07")):
             publish(market, parse_model_text(model_text(version, changed)), PublishOptions())
         ctx = ops.Context(home, get_target("docker"), timeout=120)
-        try:
-            remove_image(client)
-            plain = plain_script(client, saved)
-            remove_image(client)
-            t0 = time.monotonic()
-            ops.install(ctx, "benchapp:1.0.0", name="sldep-bench")
-            install = time.monotonic() - t0
-            t0 = time.monotonic()
-            out = ops.upgrade(ctx, "sldep-bench", "1.1.0")
-            upgrade = time.monotonic() - t0
-            assert [s.component for s in out.plan.changes()] == ["c07"]
-        finally:
-            with contextlib.suppress(Exception):
-                ops.uninstall(ctx, "sldep-bench", purge=True)
-            remove_image(client)
-    print_table(plain, install, upgrade)
+        rounds = [one_round(client, ctx, saved) for _ in range(args.repeat)]
+        remove_image(client)
+    print_table(rounds)
 
 
-def print_table(plain: float, install: float, upgrade: float) -> None:
-    print(f"| {COUNT}-component app                 | seconds | ratio | target |")
-    print("|-----------------------------------|--------:|------:|-------:|")
+def one_round(client: docker.DockerClient, ctx: ops.Context, saved: Path) -> Round:
+    """Plain script, then sealift install and upgrade, each starting without the image."""
+    try:
+        remove_image(client)
+        plain = plain_script(client, saved)
+        remove_image(client)
+        t0 = time.monotonic()
+        ops.install(ctx, "benchapp:1.0.0", name="sldep-bench")
+        install = time.monotonic() - t0
+        t0 = time.monotonic()
+        out = ops.upgrade(ctx, "sldep-bench", "1.1.0")
+        upgrade = time.monotonic() - t0
+        assert [s.component for s in out.plan.changes()] == ["c07"]
+    finally:
+        with contextlib.suppress(Exception):
+            ops.uninstall(ctx, "sldep-bench", purge=True)
+    return Round(plain, install, upgrade)
+
+
+class Round(NamedTuple):
+    plain: float
+    install: float
+    upgrade: float
+
+
+def print_table(rounds: list[Round]) -> None:
+    plain = statistics.median(r.plain for r in rounds)
+    install = statistics.median(r.install for r in rounds)
+    upgrade = statistics.median(r.upgrade for r in rounds)
+    print(
+        f"median of {len(rounds)} rounds; each round: "
+        + ", ".join(
+            f"plain {r.plain:.1f}s / install {r.install:.1f}s / upgrade {r.upgrade:.1f}s"
+            for r in rounds
+        )
+    )
+    print(f"| {COUNT}-component app                   | seconds | ratio | target |")
+    print("|-------------------------------------|--------:|------:|-------:|")
     print(f"| plain docker-py script (load+start) | {plain:7.2f} |  1.00 |        |")
     print(
-        f"| sealift install                   | {install:7.2f} | {install / plain:5.2f} | <= 1.3 |"
+        f"| sealift install                     | {install:7.2f} | {install / plain:5.2f} "
+        "| <= 1.3 |"
     )
     print(
-        f"| sealift upgrade (1 component)     | {upgrade:7.2f} | {upgrade / install:5.2f} "
+        f"| sealift upgrade (1 component)       | {upgrade:7.2f} | {upgrade / install:5.2f} "
         "| <= 0.10 of install |"
     )
 
