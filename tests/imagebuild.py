@@ -80,3 +80,23 @@ def build_image(
         forcerm=True,
     )
     return str(image.id)
+
+
+def run_output(
+    client: docker.DockerClient,
+    image: str,
+    command: list[str] | None = None,
+    platform: str | None = None,
+) -> bytes:
+    """Run `image` to completion and return its stdout.
+
+    Unlike `containers.run(..., remove=True)`, this reads the log only after the
+    container has exited and before it is removed, so a fast exit never loses output."""
+    container = client.containers.create(image, command, platform=platform)
+    try:
+        container.start()
+        result = container.wait(timeout=120)
+        assert result["StatusCode"] == 0, f"{image} exited with {result['StatusCode']}"
+        return bytes(container.logs(stdout=True, stderr=False))
+    finally:
+        container.remove(force=True)

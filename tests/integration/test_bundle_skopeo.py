@@ -12,8 +12,9 @@ from pathlib import Path
 import docker
 import pytest
 
+from sealift.bundle.tarstream import ALIGN, ALIGN_MIN, TarReader
 from tests.conftest import run_sealift
-from tests.imagebuild import build_image
+from tests.imagebuild import build_image, run_output
 
 PREFIX = "sl-bdl"
 
@@ -28,6 +29,18 @@ def images(docker_client: docker.DockerClient) -> Iterator[dict[str, str]]:
         docker_client.images.remove(tag, force=True)
 
 
+def aligned_layers(bundle: Path) -> int:
+    """How many large members have their data at a 4 KiB boundary (all must)."""
+    with bundle.open("rb") as f:
+        reader = TarReader(f)
+        large = []
+        while (member := reader.next()) is not None:
+            if member.size >= ALIGN_MIN:
+                large.append(member.offset % ALIGN == 0)
+    assert all(large)
+    return len(large)
+
+
 def test_skopeo_copies_every_component_out_of_a_bundle(
     docker_client: docker.DockerClient, images: dict[str, str], home: Path, tmp_path: Path
 ) -> None:
@@ -40,6 +53,7 @@ def test_skopeo_copies_every_component_out_of_a_bundle(
     run_sealift(home, "publish", str(model), "--source", "engine")
     bundle = tmp_path / "shop-1.0.0.tar"
     run_sealift(home, "export", "shop:1.0.0", "-o", str(bundle))
+    assert aligned_layers(bundle) >= 1  # the shared busybox layer: skopeo reads it aligned
     copied = []
     try:
         for component in ("web", "api"):
@@ -55,10 +69,10 @@ def test_skopeo_copies_every_component_out_of_a_bundle(
                 capture_output=True,
             )
             copied.append(target)
-            out = docker_client.containers.run(
+            out = run_output(
+                docker_client,
                 target,
                 ["cat", "/www/index.html" if component == "web" else "/srv/api.txt"],
-                remove=True,
             )
             assert out.decode().strip() == f"{component} 1.0.0"
         inspected = json.loads(

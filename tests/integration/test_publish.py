@@ -11,7 +11,7 @@ import docker
 import pytest
 
 from tests.conftest import run_sealift
-from tests.imagebuild import build_image
+from tests.imagebuild import build_image, run_output
 
 PREFIX = "sl-pub"
 
@@ -179,7 +179,7 @@ def test_publish_from_registry_and_run_the_copy(
         capture_output=True,
     )
     try:
-        out = docker_client.containers.run(back, ["cat", "/www/index.html"], remove=True)
+        out = run_output(docker_client, back, ["cat", "/www/index.html"])
         assert out == b"web 1.0.0"
     finally:
         docker_client.images.remove(back, force=True)

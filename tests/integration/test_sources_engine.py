@@ -16,7 +16,7 @@ from typing import Any
 import docker
 import pytest
 
-from imagebuild import build_image
+from imagebuild import build_image, run_output
 from sealift.errors import EngineError, NotFoundError, PlatformError
 from sealift.oci import engine, spool
 from sealift.oci.copy import copy_image
@@ -59,7 +59,7 @@ def test_engine_copy_is_readable_by_skopeo_and_runs(
     back = f"{TAG}-back:1"
     skopeo("copy", f"oci:{layout.root}:eng:1", f"docker-daemon:{back}")
     try:
-        out = docker_client.containers.run(back, remove=True)
+        out = run_output(docker_client, back)
         assert out == b"hello from sealift\n"
     finally:
         docker_client.images.remove(back, force=True)

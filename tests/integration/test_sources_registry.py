@@ -17,6 +17,7 @@ import docker
 import pytest
 
 from conftest import _wait_for_port, free_port
+from imagebuild import run_output
 from multiarch import push, skopeo
 from sealift.errors import AuthError, NotFoundError, PlatformError, RegistryError
 from sealift.oci.copy import copy_image
@@ -48,7 +49,7 @@ def test_single_image_from_registry_runs(
     back = f"{TAG}-back:1"
     skopeo("copy", f"oci:{layout.root}:web:1", f"docker-daemon:{back}")
     try:
-        assert docker_client.containers.run(back, remove=True) == b"amd64"
+        assert run_output(docker_client, back) == b"amd64"
     finally:
         docker_client.images.remove(back, force=True)
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from sealift.bundle.sink import FileSink
-from sealift.bundle.tarstream import TarReader, TarWriter, archive_size, check_name
+from sealift.bundle.tarstream import (
+    ALIGN,
+    ALIGN_MIN,
+    TarReader,
+    TarWriter,
+    archive_size,
+    check_name,
+)
 from sealift.errors import BundleError
 
 
@@ -112,3 +119,58 @@ def test_truncated_tar_is_refused() -> None:
 def test_odd_names_are_refused(name: str) -> None:
     with pytest.raises(BundleError):
         check_name(name)
+
+
+def test_large_members_have_their_data_aligned_to_4_kib(tmp_path: Path) -> None:
+    members = {"small": b"x" * 100, "a": os.urandom(ALIGN_MIN), "b": os.urandom(300_001)}
+    members |= {f"blobs/sha256/{i:064x}": os.urandom(ALIGN_MIN + 512 * i) for i in range(9)}
+    [path] = write_tar(tmp_path / "t.tar", members)
+    assert path.stat().st_size == archive_size([(k, len(v)) for k, v in members.items()])
+    reader = TarReader(io.BytesIO(path.read_bytes()))
+    offsets = {}
+    while (member := reader.next()) is not None:
+        offsets[member.name] = member.offset
+        assert b"".join(bytes(c) for c in reader.iter_data(member)) == members[member.name]
+    assert offsets["small"] % ALIGN != 0
+    assert all(offsets[name] % ALIGN == 0 for name in members if name != "small")
+    with tarfile.open(path) as tar:  # an independent reader sees only the members
+        assert tar.getnames() == list(members)
+        assert all(tar.extractfile(name).read() == data for name, data in members.items())  # type: ignore[union-attr]
+
+
+def pax_tar(records: dict[str, str]) -> bytes:
+    ti = info("a")
+    ti.pax_headers = records
+    return raw_tar((ti, b"data"))
+
+
+def test_filler_comment_is_accepted_but_any_other_comment_is_refused() -> None:
+    assert read_all(pax_tar({"comment": "0" * 700})) == {"a": b"data"}
+    for records in ({"comment": "hello"}, {"comment": "00 0"}, {"linkpath": "x"}, {"uid": "0"}):
+        with pytest.raises(BundleError, match="extended header"):
+            read_all(pax_tar(records))
+    good = pax_tar({"comment": "0" * 700})
+    bad = good.replace(b"comment=000", b"comment=0\xff0")
+    with pytest.raises(BundleError, match="bad extended header"):
+        read_all(bad)
+
+
+def test_sink_flushes_in_the_background_while_copying(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sealift.bundle import sink
+
+    monkeypatch.setattr(sink, "COPY_CHUNK", 64 * 1024)
+    monkeypatch.setattr(sink, "SYNC_EVERY", 128 * 1024)
+    flushed: list[int] = []
+    real = os.fdatasync
+
+    def counted(fd: int) -> None:
+        flushed.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", counted)
+    members = {"big": os.urandom(1024 * 1024), "small": b"x"}
+    [path] = write_tar(tmp_path / "t.tar", members)
+    assert flushed  # the copy handed flushes to the second thread
+    assert read_all(path.read_bytes()) == members

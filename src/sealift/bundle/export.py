@@ -1,7 +1,7 @@
 """`sealift export`: stream app versions from the store into one bundle (or its parts).
 
 Members, in order: sealift-bundle.json, its signature, oci-layout, index.json, JSON
-blobs, layers. Layers go from the store to the file with sendfile (no temporary
+blobs, layers. Blobs go from the store to the file inside the kernel (no temporary
 copy); the output is written as FILE.tmp and renamed only when complete.
 """
 
@@ -12,8 +12,7 @@ import datetime
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING
 
 from sealift import __version__
 from sealift.bundle import manifest as bm
@@ -27,6 +26,9 @@ from sealift.oci import media
 from sealift.oci.digest import digest_bytes
 from sealift.oci.layout import OCI_LAYOUT_JSON, canonical_json
 from sealift.progress import NO_PROGRESS, Progress
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 @dataclass(frozen=True)

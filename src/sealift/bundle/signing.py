@@ -1,7 +1,8 @@
 """Ed25519 signatures over `sealift-bundle.json` (which lists every blob digest).
 
 Keys are PEM files: `PREFIX.key` (PKCS#8, owner-only) and `PREFIX.pub`. A key is
-named by its fingerprint, the sha256 of its raw public bytes.
+named by its fingerprint, the sha256 of its raw public bytes. `cryptography` is
+imported only where a key is used: most imports carry no signature to check.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from sealift.bundle import safejson
 from sealift.bundle.manifest import canonical
 from sealift.errors import AlreadyExistsError, SealiftError, SignatureError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 MAX_SIG = 4096
 MAX_KEY = 16 * 1024
@@ -40,6 +44,8 @@ class Signature:
 
 
 def fingerprint(key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
@@ -50,6 +56,9 @@ def keygen(prefix: Path) -> tuple[Path, Path]:
     for path in (private_path, public_path):
         if path.exists():
             raise AlreadyExistsError(f"{path} exists; choose another prefix or remove it")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -66,6 +75,9 @@ def keygen(prefix: Path) -> tuple[Path, Path]:
 
 
 def load_private(path: Path) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(_read_key(path), password=None)
     except (ValueError, TypeError):
@@ -78,6 +90,9 @@ def load_private(path: Path) -> Ed25519PrivateKey:
 
 
 def load_public(path: Path) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         key = serialization.load_pem_public_key(_read_key(path))
     except (ValueError, TypeError):
@@ -123,6 +138,8 @@ def verify(
     data: bytes, signature: Signature | None, keys: list[Ed25519PublicKey], source: str
 ) -> str:
     """Check `data` against any of `keys`; return the fingerprint of the key that signed."""
+    from cryptography.exceptions import InvalidSignature
+
     if signature is None:
         raise SignatureError(
             f"the bundle is not signed but {source} requires a signature; "

@@ -5,8 +5,9 @@ place only then), so an import killed midway resumes from them.
 A blob is copied into its file inside the kernel (no trip through Python), the
 disk is asked to start writing each chunk at once, and a second thread hashes the
 file's bytes one chunk behind the copy. Verified blobs wait (as open temporary
-files) until a batch is full, then each is fsynced and renamed: by then most of it
-is on disk, so the import does not stall on one fsync per blob.
+files) until a batch is full; a third thread then fsyncs and renames the batch while
+the next one is copied, so the import neither stalls on one fsync per blob nor waits
+for the disk while it could copy. A blob is renamed (visible) only once durable.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sealift.errors import CorruptBlobError, LockedError
 from sealift.oci.blobwriter import store_write_error
 from sealift.oci.digest import hex_part
 
-BATCH_BYTES = 256 * 1024 * 1024
+BATCH_BYTES = 128 * 1024 * 1024
 BATCH_FILES = 128
 HASH_CHUNK = 8 * 1024 * 1024
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
@@ -51,6 +52,8 @@ class Staging:
         self.blobs_dir = root / "blobs" / "sha256"
         self.tmp_dir = root / "tmp"
         self._pending: list[_Pending] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._durable: Future[None] | None = None  # the batch being made durable
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -67,6 +70,7 @@ class Staging:
             try:
                 yield
             finally:
+                self.discard_pending()
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def path(self, digest: str) -> Path:
@@ -94,23 +98,34 @@ class Staging:
             raise CorruptBlobError(f"blob {digest} has digest {actual} and {written} bytes")
         self._pending.append(pending)
         if len(self._pending) >= BATCH_FILES or sum(p.size for p in self._pending) >= BATCH_BYTES:
-            self.flush()
+            self._make_durable_in_background()
 
     def flush(self) -> None:
         """Make every waiting blob durable, then visible under its digest."""
-        try:
-            for p in self._pending:
-                os.fsync(p.fd)
-            for p in self._pending:
-                os.close(p.fd)
-                os.chmod(p.tmp, 0o644)
-                os.replace(p.tmp, p.final)
-        except OSError as exc:
-            self.discard_pending()
-            raise store_write_error(exc) from exc
-        self._pending.clear()
+        self._make_durable_in_background()
+        self._wait_durable()
+
+    def _make_durable_in_background(self) -> None:
+        self._wait_durable()
+        batch, self._pending = self._pending, []
+        if batch:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="staging")
+            self._durable = self._pool.submit(_make_durable, batch)
+
+    def _wait_durable(self) -> None:
+        durable, self._durable = self._durable, None
+        if durable is not None:
+            durable.result()
 
     def discard_pending(self) -> None:
+        """Drop the blobs not yet durable (a batch already being made durable finishes:
+        those blobs are verified)."""
+        with contextlib.suppress(Exception):
+            self._wait_durable()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         for p in self._pending:
             _drop(p)
         self._pending.clear()
@@ -192,6 +207,27 @@ def _fill_hashed(fd: int, fill: Fill, size: int) -> tuple[str, int]:
                 raise store_write_error(exc) from exc
             raise
         return hasher.hexdigest(), hasher.size
+
+
+def _make_durable(batch: list[_Pending]) -> None:
+    """fsync every blob of the batch, then rename each to its digest."""
+    closed = 0
+    try:
+        for p in batch:
+            os.fsync(p.fd)
+        for p in batch:
+            os.close(p.fd)
+            closed += 1
+            os.chmod(p.tmp, 0o644)
+            os.replace(p.tmp, p.final)
+    except OSError as exc:
+        for i, p in enumerate(batch):
+            if i >= closed:  # never close a descriptor twice: the number may be reused
+                with contextlib.suppress(OSError):
+                    os.close(p.fd)
+            with contextlib.suppress(FileNotFoundError):
+                p.tmp.unlink()
+        raise store_write_error(exc) from exc
 
 
 def _drop(pending: _Pending) -> None:

@@ -1,23 +1,64 @@
-"""`sealift export`, `import`, `bundle inspect`, `keygen` and `inventory`."""
+"""`sealift export`, `import`, `bundle inspect`, `keygen` and `inventory`.
+
+Start-up time counts here (a bundle import is timed against `cp`): each command
+imports the modules it needs when it runs, and the rich-based UI only on a terminal.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from sealift.bundle import inventory as inv
-from sealift.bundle.export import ExportOptions, export
-from sealift.bundle.importer import ImportOptions, import_bundle
-from sealift.bundle.inspect import BundleInfo, inspect_bundle
 from sealift.bundle.parts import parse_size
-from sealift.bundle.signing import keygen, load_private
-from sealift.cli import ui
 from sealift.cli.context import Env
 from sealift.cli.options import platform_options
 from sealift.errors import BundleError
-from sealift.market.catalog import Market
 from sealift.oci.descriptor import Platform
+from sealift.progress import Progress, SilentProgress
+
+if TYPE_CHECKING:
+    from sealift.bundle.inspect import BundleInfo
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _step(text: str) -> None:
+    """ui.step, without loading rich when nobody sees the styling."""
+    if _on_terminal():
+        from sealift.cli import ui
+
+        ui.step(text)
+    else:
+        click.echo(f"==> {text}", err=True)
+
+
+class _QuietProgress(SilentProgress):
+    """Notes only, as ui.QuietProgress, for output that is not a terminal."""
+
+    def note(self, text: str) -> None:
+        click.echo(f"    {text}", err=True)
+
+
+def _progress() -> Progress:
+    if _on_terminal():
+        from sealift.cli import ui
+
+        return ui.progress()
+    return _QuietProgress()
+
+
+def _human_size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
 
 
 def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
@@ -81,23 +122,28 @@ def export_cmd(
     platforms of every component image; that rewrites the app version's index, so the
     exported version gets a new digest (same name, version, model and chosen images).
     """
+    from sealift.bundle import inventory as inv
+    from sealift.bundle.export import ExportOptions, export
+    from sealift.bundle.signing import load_private
+    from sealift.market.catalog import Market
+
     options = ExportOptions(
         list(refs), list(platforms), list(since), inv.read(for_inventory) if for_inventory else None
     )
     private = load_private(key) if key is not None else None
-    ui.step(f"exporting {', '.join(refs)} to {output}")
+    _step(f"exporting {', '.join(refs)} to {output}")
     result = export(
-        Market(env.store), options, output, part_size=part_size, key=private, progress=ui.progress()
+        Market(env.store), options, output, part_size=part_size, key=private, progress=_progress()
     )
     m = result.manifest
     if m.differential:
-        ui.step(
-            f"left out {m.left_out} blob(s), {ui.human_size(m.left_out_bytes)}, that "
+        _step(
+            f"left out {m.left_out} blob(s), {_human_size(m.left_out_bytes)}, that "
             f"{', '.join(b.ref for b in m.bases) or 'the site'} already has"
         )
     names = ", ".join(f.name for f in result.files)
-    ui.step(
-        f"wrote {names} ({ui.human_size(m.size)}, {len(m.blobs)} blobs"
+    _step(
+        f"wrote {names} ({_human_size(m.size)}, {len(m.blobs)} blobs"
         f"{', signed' if private else ''})"
     )
 
@@ -113,19 +159,22 @@ def export_cmd(
 @click.pass_obj
 def import_cmd(env: Env, file: Path, verify_key: Path | None) -> None:
     """Verify a bundle (or its parts) and add its app versions to the local market."""
+    from sealift.bundle.importer import ImportOptions, import_bundle
+    from sealift.market.catalog import Market
+
     options = ImportOptions(
         staging_dir=env.home / "staging", trust_dir=env.trust_dir, verify_key=verify_key
     )
-    ui.step(f"importing {file}")
-    result = import_bundle(Market(env.store), file, options, ui.progress())
+    _step(f"importing {file}")
+    result = import_bundle(Market(env.store), file, options, _progress())
     if result.signed_by:
-        ui.step(f"signature good (key {result.signed_by[:19]}...)")
+        _step(f"signature good (key {result.signed_by[:19]}...)")
     for ref in result.present:
-        ui.step(f"{ref} was already in the store")
+        _step(f"{ref} was already in the store")
     for app in result.imported:
-        ui.step(f"imported {app.ref} (digest {app.digest})")
-    ui.step(
-        f"{result.written} blob(s) written ({ui.human_size(result.bytes_written)}), "
+        _step(f"imported {app.ref} (digest {app.digest})")
+    _step(
+        f"{result.written} blob(s) written ({_human_size(result.bytes_written)}), "
         f"{result.reused} reused"
     )
 
@@ -142,11 +191,14 @@ def bundle_group() -> None:
 @click.pass_obj
 def inspect_cmd(env: Env, file: Path, as_json: bool, check: bool) -> None:
     """Show what a bundle carries without importing it."""
+    from sealift.bundle.inspect import inspect_bundle
+    from sealift.cli import ui
+
     info = inspect_bundle(
         file,
         check=check,
         trust_dir=env.trust_dir,
-        progress=ui.progress() if check else ui.QuietProgress(),
+        progress=_progress() if check else _QuietProgress(),
     )
     if as_json:
         ui.print_json(info.to_json())
@@ -161,7 +213,7 @@ def _print_info(info: BundleInfo) -> None:
     echo = click.echo
     echo(f"bundle     {', '.join(str(f) for f in info.files)}")
     echo(
-        f"size       {ui.human_size(m.size)} in {len(m.blobs)} blobs, made by {m.creator} "
+        f"size       {_human_size(m.size)} in {len(m.blobs)} blobs, made by {m.creator} "
         f"at {m.created}"
     )
     echo(f"platforms  {', '.join(m.platforms) or 'unknown'}")
@@ -169,7 +221,7 @@ def _print_info(info: BundleInfo) -> None:
     if m.differential:
         echo(
             f"base       {', '.join(b.ref for b in m.bases) or '(a site inventory)'}: "
-            f"{m.left_out} blob(s), {ui.human_size(m.left_out_bytes)} left out"
+            f"{m.left_out} blob(s), {_human_size(m.left_out_bytes)} left out"
         )
     for app in info.apps:
         echo(f"app        {app.ref.ref}  {app.ref.digest}")
@@ -177,7 +229,7 @@ def _print_info(info: BundleInfo) -> None:
             note = "" if c.complete else "  (partly in the base)"
             echo(
                 f"  {c.name:<20} {', '.join(c.platforms) or '?':<28} "
-                f"{ui.human_size(c.size):>10}{note}"
+                f"{_human_size(c.size):>10}{note}"
             )
     if info.checked:
         echo("check      every blob matches its digest")
@@ -203,8 +255,10 @@ def _signature_text(info: BundleInfo) -> str:
 )
 def keygen_cmd(prefix: Path) -> None:
     """Make an Ed25519 key pair for signing bundles."""
+    from sealift.bundle.signing import keygen
+
     private, public = keygen(prefix)
-    ui.step(
+    _step(
         f"wrote {private} (keep it secret) and {public} (give it to sites; they put it "
         "in $SEALIFT_HOME/trust/)"
     )
@@ -221,9 +275,12 @@ def keygen_cmd(prefix: Path) -> None:
 @click.pass_obj
 def inventory_cmd(env: Env, output: Path) -> None:
     """List this store's app versions and blobs, for `export --for` at the vendor."""
+    from sealift.bundle import inventory as inv
+    from sealift.market.catalog import Market
+
     inventory = inv.take(Market(env.store))
     inv.write(inventory, output)
-    ui.step(f"wrote {output}: {len(inventory.apps)} app version(s), {len(inventory.blobs)} blobs")
+    _step(f"wrote {output}: {len(inventory.apps)} app version(s), {len(inventory.blobs)} blobs")
 
 
 commands: list[click.Command] = [export_cmd, import_cmd, bundle_group, keygen_cmd, inventory_cmd]
