@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -23,3 +24,16 @@ def drop_clashing_host_ports(components: dict[str, dict[str, Any]], warnings: li
                 port.pop("host_port", None)
             else:
                 owners[key] = name
+
+
+def unique_mounts(
+    entries: list[dict[str, Any]], key: str, warn: Callable[[str], None], where: str
+) -> list[dict[str, Any]]:
+    """Keep the first of several volumes or configs with the same `key` (name or path)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        if entry[key] in seen:
+            warn(f"{where}: two mounts with the same {key} {entry[key]!r}; kept the first")
+        else:
+            seen[entry[key]] = entry
+    return list(seen.values())

@@ -6,6 +6,7 @@ import posixpath
 import shlex
 from typing import Any
 
+from sealift.convert.cleanup import unique_mounts
 from sealift.convert.compose import health, ports, storage
 from sealift.convert.compose.context import ComposeContext
 from sealift.convert.compose.envfiles import parse_env_text
@@ -190,20 +191,8 @@ def _put_storage(
     )
     if volumes:
         component["stateful"] = True
-        component["volumes"] = _unique(volumes, "name", ctx, where)
-    _put(component, "configs", _unique(configs, "path", ctx, where))
-
-
-def _unique(
-    entries: list[dict[str, Any]], key: str, ctx: ComposeContext, where: str
-) -> list[dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        if entry[key] in seen:
-            ctx.warn(f"{where}: two mounts with the same {key} {entry[key]!r}; kept the first")
-        else:
-            seen[entry[key]] = entry
-    return list(seen.values())
+        component["volumes"] = unique_mounts(volumes, "name", ctx.warn, where)
+    _put(component, "configs", unique_mounts(configs, "path", ctx.warn, where))
 
 
 def _resources(body: dict[str, Any], ctx: ComposeContext, where: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sealift.convert.cleanup import unique_mounts
 from sealift.convert.documents import expect_list, expect_map, scalar_text
 from sealift.convert.kubernetes.context import KubeContext
 from sealift.convert.kubernetes.env import container_env
@@ -137,11 +138,11 @@ def _put_storage(
 ) -> None:
     templates = _claim_templates(workload)
     volumes, configs = container_mounts(container, pod, templates, ctx, where)
-    volumes = _unique(volumes, "name", ctx, where)
+    volumes = unique_mounts(volumes, "name", ctx.warn, where)
     if volumes or workload.kind == "StatefulSet":
         component["stateful"] = True
     _put(component, "volumes", volumes)
-    _put(component, "configs", _unique(configs, "path", ctx, where))
+    _put(component, "configs", unique_mounts(configs, "path", ctx.warn, where))
 
 
 def _claim_templates(workload: Manifest) -> dict[str, dict[str, Any]]:
@@ -152,18 +153,6 @@ def _claim_templates(workload: Manifest) -> dict[str, dict[str, Any]]:
         scalar_text(expect_map(t, workload.where).get("metadata", {}).get("name")): t
         for t in templates
     }
-
-
-def _unique(
-    entries: list[dict[str, Any]], key: str, ctx: KubeContext, where: str
-) -> list[dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        if entry[key] in seen:
-            ctx.warn(f"{where}: two mounts with the same {key} {entry[key]!r}; kept the first")
-        else:
-            seen[entry[key]] = entry
-    return list(seen.values())
 
 
 def _resources(container: dict[str, Any], where: str) -> dict[str, str]:
