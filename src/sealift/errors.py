@@ -24,6 +24,8 @@ Tracebacks are for bugs: the CLI prints `error: <message>` for these and exits 1
 
 from __future__ import annotations
 
+import copy
+
 
 class SealiftError(Exception):
     """Base of every error a user can cause or fix."""
@@ -31,6 +33,12 @@ class SealiftError(Exception):
     @property
     def message(self) -> str:
         return str(self)
+
+    def prefixed(self, prefix: str) -> SealiftError:
+        """The same kind of error with `prefix` put before its message."""
+        clone = copy.copy(self)
+        clone.args = (f"{prefix}{self}",)
+        return clone
 
 
 class ModelError(SealiftError):

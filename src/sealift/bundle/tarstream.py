@@ -241,13 +241,20 @@ class TarReader:
 
     def _parse_header(self, block: bytes) -> tarfile.TarInfo:
         if not _CHKSUM_FIELD.match(block[148:156]):
-            raise BundleError(f"bundle is corrupt: bad member header at byte {self._pos - BLOCK}")
+            raise self._bad_header()
         try:
             return tarfile.TarInfo.frombuf(block, "utf-8", "strict")
         except (tarfile.HeaderError, UnicodeDecodeError, ValueError):
-            raise BundleError(
-                f"bundle is corrupt: bad member header at byte {self._pos - BLOCK}"
-            ) from None
+            raise self._bad_header() from None
+
+    def _bad_header(self) -> BundleError:
+        at = self._pos - BLOCK
+        if at == 0:
+            return BundleError(
+                f"{self.where} is not a sealift bundle (not a tar file); give the file "
+                "that `sealift export` wrote"
+            )
+        return BundleError(f"bundle is corrupt: bad member header at byte {at}")
 
     def _read_pax(self, size: int) -> dict[str, str]:
         if size > MAX_PAX:

@@ -73,7 +73,7 @@ def _copy_images(
                 progress=progress,
             )
         except SealiftError as exc:
-            raise type(exc)(f"component {name}: {exc}") from exc
+            raise exc.prefixed(f"component {name}: ") from exc
     return images
 
 

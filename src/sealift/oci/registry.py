@@ -241,7 +241,7 @@ def _media_type(data: bytes, content_type: str) -> str:
 def _error_code(resp: httpx.Response) -> str:
     """`MANIFEST_UNKNOWN` etc. from a registry error body, if it has one."""
     try:
-        body = resp.read()[:65536]
+        body = _read_at_most(resp, 65536)
         errors = json.loads(body).get("errors") or []
         return " ".join(str(e.get("code", "")) for e in errors if isinstance(e, dict)).strip()
     except (ValueError, AttributeError, httpx.HTTPError):
@@ -253,3 +253,15 @@ def _cause(exc: Exception) -> str:
     if "Connection refused" in text or "ECONNREFUSED" in text:
         return "connection refused"
     return text.splitlines()[0][:200]
+
+
+def _read_at_most(resp: httpx.Response, limit: int) -> bytes:
+    """The start of a (streamed) body, never more than `limit` bytes in memory."""
+    if resp.is_stream_consumed:
+        return resp.content[:limit]
+    out = bytearray()
+    for chunk in resp.iter_bytes():
+        out += chunk[: limit - len(out)]
+        if len(out) >= limit:
+            break
+    return bytes(out)
