@@ -5,7 +5,8 @@ published; then, in one run: export, import into an empty home, `cp` of the bund
 (+ sync, the fair baseline as export and import fsync too; and without sync),
 `docker save` and `docker load` of the same images, the peak RSS of each sealift
 process, and the size of a differential bundle for a one-component change. Export,
-import and cp run --repeat times from a synced disk; the table shows the median.
+import and cp run in --repeat rounds, one of each per round in rotating order, each
+from a synced disk; the table shows the medians.
 
 sealift runs with its bytecode compiled beforehand (into a cache in the work
 directory), as an installed package has it: without that (PYTHONDONTWRITEBYTECODE
@@ -29,6 +30,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -83,22 +85,30 @@ def timed(cmd: list[str]) -> tuple[float, int]:
     return seconds, peak
 
 
-def best_of(
-    repeat: int, command: Callable[[int], list[str]], clean: Callable[[int], None]
-) -> tuple[float, int]:
-    """The median time of `repeat` runs (the disk here varies by +-20% run to run) and
-    the highest peak RSS. Each run starts from a synced disk: no earlier run's dirty
-    pages are written back on its time."""
-    times: list[float] = []
-    peak = 0
+@dataclass(frozen=True)
+class Step:
+    name: str
+    command: Callable[[int], list[str]]
+    clean: Callable[[int], None]
+
+
+def alternating(repeat: int, steps: list[Step]) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Run every step once per round, the order rotated each round, and return each
+    step's median time and highest peak RSS. The disk of a shared machine drifts by
+    +-20% over a minute; interleaving puts every step under the same drift, so the
+    ratios between steps hold even when the absolute times move. Each run starts
+    from a synced disk (no earlier run's dirty pages written back on its time) and
+    its output is removed right after."""
+    times: dict[str, list[float]] = {s.name: [] for s in steps}
+    peaks = dict.fromkeys(times, 0)
     for i in range(repeat):
-        subprocess.run(["sync"], check=True)
-        seconds, rss = timed(command(i))
-        times.append(seconds)
-        peak = max(peak, rss)
-        if i < repeat - 1:
-            clean(i)
-    return statistics.median(times), peak
+        for step in steps[i % len(steps) :] + steps[: i % len(steps)]:
+            subprocess.run(["sync"], check=True)
+            seconds, rss = timed(step.command(i))
+            times[step.name].append(seconds)
+            peaks[step.name] = max(peaks[step.name], rss if step.name.startswith("sealift") else 0)
+            step.clean(i)
+    return times, peaks
 
 
 def _high_water_mark(pid: int) -> int:
@@ -136,24 +146,37 @@ def run(
         capture_output=True,
     )
     bundle = work / "bench.tar"
-    rows: list[tuple[str, float, int, int]] = []
-    export = [SEALIFT, "--home", str(home), "export", "bench:1.0.0", "-o", str(bundle)]
-    t, rss = best_of(repeat, lambda i: export, lambda i: bundle.unlink())
-    size = bundle.stat().st_size
-    rows.append(("sealift export", t, size, rss))
-    t, rss = best_of(
-        repeat,
-        lambda i: [SEALIFT, "--home", str(work / f"site{i}"), "import", str(bundle)],
-        lambda i: shutil.rmtree(work / f"site{i}"),
+    subprocess.run(
+        [SEALIFT, "--home", str(home), "export", "bench:1.0.0", "-o", str(bundle)],
+        check=True,
+        capture_output=True,
     )
-    rows.append(("sealift import", t, size, rss))
-    copy = work / "copy.tar"
-    cp_sync = ["sh", "-c", f"cp {bundle} {copy} && sync {copy}"]
-    t, _ = best_of(repeat, lambda i: cp_sync, lambda i: copy.unlink())
-    rows.append(("cp + sync (same bytes)", t, size, 0))
-    copy.unlink()
-    t, _ = best_of(repeat, lambda i: ["cp", str(bundle), str(copy)], lambda i: copy.unlink())
-    rows.append(("cp, no sync (same bytes)", t, size, 0))
+    size = bundle.stat().st_size
+    exported, copy = work / "exported.tar", work / "copy.tar"
+    steps = [
+        Step(
+            "sealift export",
+            lambda i: [SEALIFT, "--home", str(home), "export", "bench:1.0.0", "-o", str(exported)],
+            lambda i: exported.unlink(),
+        ),
+        Step(
+            "sealift import",
+            lambda i: [SEALIFT, "--home", str(work / f"site{i}"), "import", str(bundle)],
+            lambda i: shutil.rmtree(work / f"site{i}"),
+        ),
+        Step(
+            "cp + sync (same bytes)",
+            lambda i: ["sh", "-c", f"cp {bundle} {copy} && sync {copy}"],
+            lambda i: copy.unlink(),
+        ),
+        Step(
+            "cp, no sync (same bytes)",
+            lambda i: ["cp", str(bundle), str(copy)],
+            lambda i: copy.unlink(),
+        ),
+    ]
+    times, peaks = alternating(repeat, steps)
+    rows = [(name, statistics.median(t), size, peaks[name]) for name, t in times.items()]
     saved = work / "docker-save.tar"
     t, _ = timed([DOCKER, "save", "-o", str(saved), base, *tags])
     rows.append(("docker save", t, saved.stat().st_size, 0))
@@ -162,6 +185,7 @@ def run(
     t, _ = timed([DOCKER, "load", "-i", str(saved)])
     rows.append(("docker load", t, saved.stat().st_size, 0))
     print_table(rows)
+    print_rounds(times)
     differential(client, home, work, tags, base, comp_mib, model)
     for tag in [*tags, base, f"{PREFIX}-c0:{total_mib}-v2"]:
         with contextlib.suppress(docker.errors.ImageNotFound):
@@ -190,6 +214,17 @@ def print_table(rows: list[tuple[str, float, int, int]]) -> None:
         f"export is {by['docker save'] / by['sealift export']:.1f}x faster than docker save; "
         f"import is {by['docker load'] / by['sealift import']:.1f}x faster than docker load"
     )
+
+
+def print_rounds(times: dict[str, list[float]]) -> None:
+    """Each round's own ratio (cp+sync time / sealift time), as the drift allows."""
+    base = times["cp + sync (same bytes)"]
+    for name in ("sealift export", "sealift import"):
+        ratios = [b / t for b, t in zip(base, times[name], strict=True)]
+        listed = " ".join(f"{r:.2f}" for r in ratios)
+        print(
+            f"{name} vs cp+sync, round by round: {listed} (median {statistics.median(ratios):.2f}x)"
+        )
 
 
 def differential(
@@ -263,7 +298,7 @@ def main() -> None:
     )
     parser.add_argument("--components", type=int, default=4)
     parser.add_argument(
-        "--repeat", type=int, default=3, help="Runs of export, import and cp (median)."
+        "--repeat", type=int, default=5, help="Rounds of export, import and cp (median)."
     )
     parser.add_argument("--keep", action="store_true", help="Keep the work directory.")
     parser.add_argument(

@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from sealift.errors import UsageError
+
+
+def check_replaceable(path: Path) -> None:
+    """Refuse an output path that names a directory, a device or a pipe: renaming a new
+    file over it would replace it (`-o /dev/null` would delete the device)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise UsageError(f"{path} is {kind}; give the path of a file to write")
 
 
 def atomic_write(
@@ -12,6 +27,7 @@ def atomic_write(
 ) -> None:
     """Write `data` to a temporary file in `tmp_dir` (default: beside `path`), fsync it,
     then rename it over `path`. `tmp_dir` must be on the same filesystem."""
+    check_replaceable(path)
     directory = tmp_dir or path.absolute().parent
     directory.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)

@@ -4,6 +4,7 @@ split, platform and signed bundles, and their error paths."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -250,3 +251,19 @@ def test_export_errors_leave_no_file(vendor: Path, tmp_path: Path) -> None:
     market.layout.remove_blob(layer)
     assert "missing from the store" in fails(copy, "export", "shop:1.0.0", "-o", str(out))
     assert list(tmp_path.glob("x.tar*")) == []
+
+
+def test_outputs_refuse_to_replace_a_device_or_directory(vendor: Path, tmp_path: Path) -> None:
+    """`-o /dev/null` must not rename a file over the device (a FIFO stands in for it)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for args in (["export", "shop:1.0.0"], ["inventory"]):
+        assert f"{fifo} is not a regular file" in fails(vendor, *args, "-o", str(fifo))
+        assert fifo.is_fifo()
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    for args in (["export", "shop:1.0.0"], ["inventory"]):
+        result = run_sealift(vendor, *args, "-o", str(outputs), check=False)
+        assert result.returncode == 2 and "is a directory" in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "out"]
+    assert list(outputs.iterdir()) == []

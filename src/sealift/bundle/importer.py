@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from sealift.bundle.staging import Staging
 from sealift.bundle.tarstream import Member
 from sealift.errors import AlreadyExistsError, BundleError, CorruptBlobError, StoreError
 from sealift.market import format as fmt
-from sealift.market.catalog import AppVersion, Market
+from sealift.market.catalog import AppVersion, Market, preload_model_parser
 from sealift.oci.descriptor import Descriptor
 from sealift.oci.layout import MAX_JSON, children_of, is_container
 from sealift.progress import NO_PROGRESS, Progress
@@ -70,6 +71,8 @@ def _import(
     result.signed_by = _check_signature(head, options)
     reader.scan_blobs(head)
     todo = _new_versions(market, head, result)
+    if todo:  # registering validates each model: load its parser while blobs stream
+        threading.Thread(target=preload_model_parser, name="preload-model").start()
     reader.rewind()
     if reader.read_head().manifest_bytes != head.manifest_bytes:
         raise BundleError(f"{reader.path.name} changed while it was read")

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sealift.errors import AlreadyExistsError, NotFoundError, StoreError
 from sealift.market import format as fmt
 from sealift.market.format import APP_ARTIFACT, APP_CONFIG, COMPONENT
-from sealift.model.app import AppModel
-from sealift.model.normal import from_json
 from sealift.oci import media
 from sealift.oci.descriptor import Descriptor, Platform
 from sealift.oci.layout import Layout
+
+if TYPE_CHECKING:
+    from sealift.model.app import AppModel
 
 __all__ = ["APP_ARTIFACT", "APP_CONFIG", "COMPONENT", "AppVersion", "ComponentImage", "Market"]
 
@@ -33,9 +37,13 @@ class AppVersion:
     name: str
     version: str
     descriptor: Descriptor
-    model: AppModel
+    model_json: Mapping[str, Any]  # the normalized model as stored
     components: list[ComponentImage] = field(default_factory=list)
     created: str = ""
+
+    @functools.cached_property
+    def model(self) -> AppModel:
+        return parse_stored_model(self.model_json)
 
     @property
     def ref(self) -> str:
@@ -80,6 +88,7 @@ class Market:
     def register(self, index: Descriptor, *, force: bool = False) -> AppVersion:
         """Name an app index (whose blobs are all in the store) and its components."""
         app = self._read(index)
+        app.model  # noqa: B018 -- a version whose model does not validate is refused
         self._check_complete(app)
         names = {app.ref: index}
         for comp in app.components:
@@ -125,6 +134,8 @@ class Market:
         annotations = doc.get("annotations") or {}
         entries = [Descriptor.from_json(m) for m in doc.get("manifests", [])]
         model = self._read_model(entries)
+        components = model.get("components")
+        images = components if isinstance(components, dict) else {}
         app_desc = Descriptor(
             desc.media_type,
             desc.digest,
@@ -133,29 +144,33 @@ class Market:
             artifact_type=APP_ARTIFACT,
         )
         return AppVersion(
-            name=str(annotations.get(fmt.APP_NAME, model.name)),
-            version=str(annotations.get(fmt.APP_VERSION, model.version)),
+            name=str(annotations.get(fmt.APP_NAME, model.get("name"))),
+            version=str(annotations.get(fmt.APP_VERSION, model.get("version"))),
             descriptor=app_desc,
-            model=model,
-            components=[self._component(e, model) for e in entries if COMPONENT in e.annotations],
+            model_json=model,
+            components=[self._component(e, images) for e in entries if COMPONENT in e.annotations],
             created=str(annotations.get(fmt.CREATED, "")),
         )
 
-    def _read_model(self, entries: builtins.list[Descriptor]) -> AppModel:
+    def _read_model(self, entries: builtins.list[Descriptor]) -> dict[str, Any]:
+        """The stored model as JSON; parsed into an AppModel only where it is used."""
         for entry in entries:
             if entry.annotations.get(fmt.ROLE) == "model":
                 manifest = self.layout.read_json(entry.digest)
                 config = Descriptor.from_json(manifest["config"])
-                return from_json(self.layout.read_json(config.digest))
+                data = self.layout.read_json(config.digest)
+                if isinstance(data, dict):
+                    return data
+                raise StoreError(f"model of app index {entries[0].digest} is not a JSON object")
         raise StoreError("app version has no model manifest")
 
-    def _component(self, entry: Descriptor, model: AppModel) -> ComponentImage:
+    def _component(self, entry: Descriptor, images: dict[str, Any]) -> ComponentImage:
         name = entry.annotations[COMPONENT]
-        comp = model.components.get(name)
-        image = comp.image if comp is not None else ""
+        spec = images.get(name)
+        image = spec.get("image") if isinstance(spec, dict) else None
         return ComponentImage(
             name=name,
-            image=image,
+            image=image if isinstance(image, str) else "",
             descriptor=entry.with_annotations({}),
             platforms=self._platforms(entry),
             size=sum(d.size for d in self.layout.walk(entry)),
@@ -212,6 +227,19 @@ def _owned_refs(name: str, version: str, entries: list[Descriptor]) -> set[str]:
             and "/" not in ref[len(prefix) : -len(suffix)]
         )
     }
+
+
+def parse_stored_model(data: Mapping[str, Any]) -> AppModel:
+    """Validate a stored model. pydantic and the model's schema take ~0.2 s to load;
+    export, inventory and most market reads never need them, so they load here."""
+    from sealift.model.normal import from_json
+
+    return from_json(dict(data))
+
+
+def preload_model_parser() -> None:
+    """Load what parse_stored_model needs (run in a thread beside slow I/O)."""
+    import sealift.model.normal  # noqa: F401
 
 
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$")
