@@ -16,6 +16,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import mmap
 import os
 import shutil
 import tempfile
@@ -31,7 +32,6 @@ from sealift.oci.digest import hex_part
 
 BATCH_BYTES = 128 * 1024 * 1024
 BATCH_FILES = 128
-HASH_CHUNK = 8 * 1024 * 1024
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 
 # fill(fd, copied): write a blob into `fd`, calling copied(offset, n) after each chunk.
@@ -89,7 +89,7 @@ class Staging:
         fd, name = tempfile.mkstemp(prefix="blob-", dir=self.tmp_dir)
         pending = _Pending(fd, Path(name), self.path(digest), size)
         try:
-            actual, written = _fill_hashed(fd, fill, size)
+            actual, written = _fill_hashed(fd, fill)
         except BaseException:
             _drop(pending)
             raise
@@ -158,14 +158,14 @@ class Staging:
 
 class _FileHasher:
     """Hashes a file's bytes as they land in it, one chunk behind the copy and in a
-    second thread (pread and sha256 release the GIL, so copying and hashing overlap).
-    It hashes what is in the file, so the check covers exactly what becomes visible."""
+    second thread (sha256 releases the GIL, so copying and hashing overlap). It hashes
+    what is in the file, so the check covers exactly what becomes visible; it reads the
+    file's pages where they are (mmap), not through a copy into a buffer."""
 
-    def __init__(self, fd: int, pool: ThreadPoolExecutor, size: int) -> None:
+    def __init__(self, fd: int, pool: ThreadPoolExecutor) -> None:
         self._fd = fd
         self._pool = pool
         self._digest = hashlib.sha256()
-        self._buffer = bytearray(max(1, min(size, HASH_CHUNK)))
         self._queued: Future[None] | None = None
         self.size = 0
 
@@ -187,19 +187,22 @@ class _FileHasher:
             queued.result()
 
     def _hash(self, offset: int, count: int) -> None:
-        view = memoryview(self._buffer)
-        while count:
-            got = os.preadv(self._fd, [view[: min(count, len(view))]], offset)
-            if not got:
-                raise OSError(errno.EIO, "staged file shrank while it was hashed")
-            self._digest.update(view[:got])
-            offset += got
-            count -= got
+        skip = offset % mmap.ALLOCATIONGRANULARITY  # a mapping starts on a page
+        if os.fstat(self._fd).st_size < offset + count:
+            raise OSError(errno.EIO, "staged file shrank while it was hashed")
+        with mmap.mmap(
+            self._fd, skip + count, offset=offset - skip, access=mmap.ACCESS_READ
+        ) as pages:
+            if not skip:
+                self._digest.update(pages)
+                return
+            with memoryview(pages) as view, view[skip:] as chunk:
+                self._digest.update(chunk)
 
 
-def _fill_hashed(fd: int, fill: Fill, size: int) -> tuple[str, int]:
+def _fill_hashed(fd: int, fill: Fill) -> tuple[str, int]:
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hasher = _FileHasher(fd, pool, size)
+        hasher = _FileHasher(fd, pool)
         try:
             fill(fd, hasher.copied)
         except OSError as exc:
