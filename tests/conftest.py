@@ -79,6 +79,15 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
+SEALIFT = str(
+    Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parent.parent / ".venv")) / "bin" / "sealift"
+)  # the venv's console script: the real command a user runs
+
+
+def sealift_command(home: Path, *args: str) -> list[str]:
+    return [SEALIFT, "--home", str(home), *args]
+
+
 def run_sealift(
     home: Path,
     *args: str,
@@ -87,8 +96,7 @@ def run_sealift(
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the real `sealift` command as a user would."""
-    exe = Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parent.parent / ".venv")) / "bin"
-    cmd = [str(exe / "sealift"), "--home", str(home), *args]
+    cmd = sealift_command(home, *args)
     full_env = {**os.environ, **(env or {})}
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
     if check and result.returncode != 0:

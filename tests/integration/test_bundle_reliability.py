@@ -20,7 +20,7 @@ import pytest
 from sealift.bundle.importer import ImportOptions, import_bundle
 from sealift.errors import BundleError
 from sealift.market.catalog import Market
-from tests.conftest import run_sealift
+from tests.conftest import run_sealift, sealift_command
 from tests.integration.test_bundle_support import (
     check_store_sound,
     image,
@@ -28,8 +28,6 @@ from tests.integration.test_bundle_support import (
     shop_store,
     store_snapshot,
 )
-
-SEALIFT = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "sealift"
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +125,7 @@ def staged(home: Path) -> int:
 def start_import(home: Path, path: Path) -> subprocess.Popen[bytes]:
     """Start an import and return once it holds the staging lock (its work begins)."""
     proc = subprocess.Popen(
-        [str(SEALIFT), "--home", str(home), "import", str(path)],
+        sealift_command(home, "import", str(path)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

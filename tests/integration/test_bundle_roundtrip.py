@@ -3,6 +3,7 @@ split, platform and signed bundles, and their error paths."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -267,3 +268,21 @@ def test_outputs_refuse_to_replace_a_device_or_directory(vendor: Path, tmp_path:
         assert result.returncode == 2 and "is a directory" in result.stderr, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "out"]
     assert list(outputs.iterdir()) == []
+
+
+def test_gnu_tar_reads_the_bundle_and_large_data_is_page_aligned(
+    full: Path, tmp_path: Path
+) -> None:
+    """docs/bundle-format.md: a plain tar for other tools; data of members >= 64 KiB at
+    4 KiB boundaries."""
+    listed = subprocess.run(["tar", "-tf", str(full)], capture_output=True, text=True, check=True)
+    with tarfile.open(full) as tar:
+        members = tar.getmembers()
+    assert listed.stdout.split() == [m.name for m in members]
+    large = [m for m in members if m.size >= 64 * 1024]
+    assert large and all(m.offset_data % 4096 == 0 for m in large)
+    out = tmp_path / "out"
+    out.mkdir()
+    subprocess.run(["tar", "-xf", str(full), "-C", str(out)], check=True)
+    for blob in (out / "blobs" / "sha256").iterdir():
+        assert hashlib.sha256(blob.read_bytes()).hexdigest() == blob.name

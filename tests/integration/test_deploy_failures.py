@@ -17,11 +17,10 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.conftest import run_sealift
+from tests.conftest import run_sealift, sealift_command
 from tests.integration.test_deploy_support import (  # noqa: F401 - fixtures
     IMAGE,
     RETAGGED,
-    SEALIFT,
     history,
     http_get,
     install,
@@ -112,7 +111,7 @@ def test_unknown_names_and_missing_parameters(site: tuple[Path, str, int]) -> No
 
 def _start_bad_upgrade(home: Path, instance: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [SEALIFT, "--home", str(home), "upgrade", instance, "1.2.0", "--timeout", "60s"],
+        sealift_command(home, "upgrade", instance, "1.2.0", "--timeout", "60s"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -5,14 +5,16 @@ through the real CLI against the real engine."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
 import docker
 import pytest
 
-from tests.conftest import run_sealift
+from tests.conftest import run_sealift, sealift_command
 from tests.integration.test_deploy_support import (  # noqa: F401 - fixtures
+    IMAGE,
     exec_in,
     history,
     http_get,
@@ -162,3 +164,41 @@ def test_status_and_logs(site: tuple[Path, str, int]) -> None:
     http_get(port)
     logs = run_sealift(home, "logs", instance, "web", "--tail", "5")
     assert logs.returncode == 0
+
+
+TICKER = f"""schema: sealift/v1
+name: ticker
+version: 1.0.0
+components:
+  tick:
+    image: {IMAGE}
+    replicas: 2
+    command: ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"]
+"""
+
+
+def test_logs_of_every_replica_also_when_followed(
+    site: tuple[Path, str, int], tmp_path: Path
+) -> None:
+    home, instance, _ = site
+    (tmp_path / "ticker.yaml").write_text(TICKER)
+    run_sealift(home, "publish", str(tmp_path / "ticker.yaml"))
+    run_sealift(home, "install", "ticker:1.0.0", "--name", instance, "--timeout", "60s")
+    names = {f"[{instance}-tick-1]", f"[{instance}-tick-2]"}
+    logs = run_sealift(home, "logs", instance, "tick", "--tail", "2").stdout.splitlines()
+    assert {line.split()[0] for line in logs} == names and len(logs) == 4
+    follow = subprocess.Popen(
+        sealift_command(home, "logs", instance, "tick", "--tail", "0", "--follow"),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    seen: set[str] = set()
+    try:
+        assert follow.stdout is not None
+        deadline = time.monotonic() + 20
+        while seen != names and time.monotonic() < deadline:
+            seen.add(follow.stdout.readline().split()[0])
+    finally:
+        follow.kill()
+        follow.wait()
+    assert seen == names

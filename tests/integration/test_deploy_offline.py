@@ -8,8 +8,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from tests.conftest import sealift_command
 from tests.integration.test_deploy_support import (  # noqa: F401 - fixtures
-    SEALIFT,
     http_get,
     market_home,
     site,
@@ -18,7 +18,7 @@ from tests.integration.test_deploy_support import (  # noqa: F401 - fixtures
 
 def offline(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real CLI with no network at all."""
-    command = ["unshare", "-n", SEALIFT, "--home", str(home), *args]
+    command = ["unshare", "-n", *sealift_command(home, *args)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result

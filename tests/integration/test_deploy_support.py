@@ -21,9 +21,6 @@ from tests.imagebuild import build_image
 
 IMAGE = "sl-dep-base:1"
 RETAGGED = "sl-dep-base:again"  # the same image under another tag
-SEALIFT = str(
-    Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parents[2] / ".venv")) / "bin" / "sealift"
-)
 WEB_CMD = 'mkdir -p /tmp/w && echo "$MSG" > /tmp/w/index.html && exec httpd -f -p 8080 -h /tmp/w'
 
 

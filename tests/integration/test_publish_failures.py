@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.conftest import free_port, run_sealift
+from tests.conftest import free_port, run_sealift, sealift_command
 from tests.imagebuild import build_image
 from tests.integration.test_publish import store_state, write_model
 
@@ -37,9 +36,8 @@ def _published_small(home: Path, tmp_path: Path) -> tuple[bytes, set[str]]:
 def test_ctrl_c_midway_changes_nothing(home: Path, tmp_path: Path, big_images: None) -> None:
     before = _published_small(home, tmp_path)
     model = write_model(tmp_path / "big.yaml", BIG, SMALL, "2.0.0")
-    exe = Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "sealift"
     proc = subprocess.Popen(
-        [str(exe), "--home", str(home), "publish", str(model)],
+        sealift_command(home, "publish", str(model)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

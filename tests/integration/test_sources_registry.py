@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import crypt
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -151,6 +152,20 @@ def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.wait(timeout=10)
 
 
+def _push_private(registry: str, image: str, name: str) -> str:
+    """Push an engine image into the auth registry as `vendor`; its reference."""
+    ref = f"{registry}/{name}"
+    skopeo(
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        "vendor:s3cret",
+        f"docker-daemon:{image}",
+        f"docker://{ref}",
+    )
+    return ref
+
+
 def _docker_config(path: Path, host: str, user: str, password: str) -> Path:
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
     path.write_text(json.dumps({"auths": {host: {"auth": auth}}}))
@@ -160,15 +175,7 @@ def _docker_config(path: Path, host: str, user: str, password: str) -> Path:
 def test_basic_auth(
     auth_registry: str, arch_images: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ref = f"{auth_registry}/shop/private:1"
-    skopeo(
-        "copy",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        "vendor:s3cret",
-        f"docker-daemon:{arch_images['amd64']}",
-        f"docker://{ref}",
-    )
+    ref = _push_private(auth_registry, arch_images["amd64"], "shop/private:1")
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "nowhere"))
     with pytest.raises(AuthError, match=r"requires a login: run `docker login"):
         copy_image(Layout.create(tmp_path / "a"), ref, source="registry")
@@ -180,4 +187,24 @@ def test_basic_auth(
     _docker_config(good_dir / "config.json", auth_registry, "vendor", "s3cret")
     monkeypatch.setenv("DOCKER_CONFIG", str(good_dir))
     copied = copy_image(Layout.create(tmp_path / "c"), ref, source="registry")
+    assert copied.platforms == [AMD64]
+
+
+def test_credential_helper_against_a_real_registry(
+    auth_registry: str, arch_images: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`credHelpers` in the docker config: the helper program is asked, as docker would."""
+    ref = _push_private(auth_registry, arch_images["amd64"], "shop/helped:1")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    program = bin_dir / "docker-credential-sealift-test"
+    program.write_text(
+        '#!/bin/sh\nread server\n[ "$1 $server" = "get ' + auth_registry + '" ] || exit 1\n'
+        'echo \'{"ServerURL":"' + auth_registry + '","Username":"vendor","Secret":"s3cret"}\'\n'
+    )
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"credHelpers": {auth_registry: "sealift-test"}}))
+    copied = copy_image(Layout.create(tmp_path / "a"), ref, source="registry", docker_config=config)
     assert copied.platforms == [AMD64]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -43,3 +44,17 @@ def test_site_commands_do_not_import_the_registry_client() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "False"
+
+
+def test_a_malformed_value_is_refused_before_anything_is_announced(tmp_path: Path) -> None:
+    args = ["install", "shop:1.0.0", "--set", "no-equals-sign"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "sealift.cli", "--home", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        "error: --set 'no-equals-sign' is not KEY=VALUE (for example public_port=8080)"
+    ]

@@ -59,3 +59,83 @@ def test_challenges() -> None:
     basic = parse_challenge('Basic realm="x"')
     assert basic is not None and basic.scheme == "basic"
     assert parse_challenge("Negotiate abc") is None
+
+
+# -- credential helpers: real programs on PATH speaking docker's protocol ---------------
+
+
+def helper(bin_dir: Path, name: str, body: str) -> None:
+    """A `docker-credential-NAME` script; it records the server it was asked about."""
+    bin_dir.mkdir(exist_ok=True)
+    script = bin_dir / f"docker-credential-{name}"
+    script.write_text(
+        f'#!/bin/sh\n[ "$1" = get ] || exit 3\nread server\necho "$server" > {bin_dir}/asked\n'
+        + body
+    )
+    script.chmod(0o755)
+
+
+def with_path(monkeypatch: pytest.MonkeyPatch, bin_dir: Path) -> None:
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+
+
+def test_cred_helper_per_registry_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    helper(bin_dir, "vault", 'echo \'{"ServerURL":"x","Username":"robot","Secret":"t0k"}\'\n')
+    with_path(monkeypatch, bin_dir)
+    cfg = tmp_path / "c.json"
+    cfg.write_text(
+        json.dumps(
+            {
+                "auths": {"reg.example.com:5000": {"auth": b64("file:pw")}},
+                "credHelpers": {"reg.example.com:5000": "vault"},
+            }
+        )
+    )
+    assert find_credentials("reg.example.com:5000", cfg) == Credentials("robot", "t0k")
+    assert (bin_dir / "asked").read_text() == "reg.example.com:5000\n"
+    assert find_credentials("other.example.com", cfg) is None  # no helper, no auths entry
+
+
+def test_creds_store_for_docker_hub_and_fallback_when_not_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    helper(
+        bin_dir,
+        "pass",
+        'case "$server" in https://index.docker.io/v1/) '
+        'echo \'{"Username":"hubuser","Secret":"hubpw"}\';;\n'
+        '*) echo "credentials not found in native keychain"; exit 1;; esac\n',
+    )
+    with_path(monkeypatch, bin_dir)
+    cfg = tmp_path / "c.json"
+    cfg.write_text(
+        json.dumps({"credsStore": "pass", "auths": {"reg.example.com": {"auth": b64("u:p")}}})
+    )
+    assert find_credentials("registry-1.docker.io", cfg) == Credentials("hubuser", "hubpw")
+    assert find_credentials("reg.example.com", cfg) == Credentials("u", "p")
+    assert find_credentials("nothing.example.com", cfg) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (None, r"docker-credential-gone for reg\.example\.com, but it is not on PATH"),
+        ('echo "keyring locked" >&2; exit 1\n', r"docker-credential-h failed .*: keyring locked"),
+        ("echo not-json\n", r"gave no Username and Secret"),
+        ('echo \'{"Username":"<token>","Secret":"rt"}\'\n', r"identity token"),
+    ],
+)
+def test_cred_helper_failures_are_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str | None, message: str
+) -> None:
+    bin_dir = tmp_path / "bin"
+    name = "gone" if body is None else "h"
+    if body is not None:
+        helper(bin_dir, name, body)
+    with_path(monkeypatch, bin_dir)
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"credHelpers": {"reg.example.com": name}}))
+    with pytest.raises(AuthError, match=message):
+        find_credentials("reg.example.com", cfg)

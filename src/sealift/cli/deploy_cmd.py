@@ -77,12 +77,13 @@ def install_cmd(
 ) -> None:
     """Install an app version from the market."""
     ctx = _context(env, timeout, target)
+    given = parse_given(list(sets), list(values_files))
     ui.step(f"installing {ref}" + (f" as {instance}" if instance else ""))
     out = ops.install(
         ctx,
         ref,
         name=instance,
-        given=parse_given(list(sets), list(values_files)),
+        given=given,
         platform=platform,
         bind_address=bind_address,
     )

@@ -1,4 +1,5 @@
-"""Registry credentials (`~/.docker/config.json`) and WWW-Authenticate challenges."""
+"""Registry credentials (`~/.docker/config.json`: credential helpers, then `auths`) and
+WWW-Authenticate challenges."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import binascii
 import json
 import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from sealift.errors import AuthError
 from sealift.oci.reference import DOCKER_HUB, DOCKER_HUB_API
 
 _HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", DOCKER_HUB, DOCKER_HUB_API)
+_HELPER_TIMEOUT = 60
 _CHALLENGE_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,]+))')
 
 
@@ -40,7 +44,9 @@ def config_path(docker_config: Path | None = None) -> Path:
 
 
 def find_credentials(host: str, docker_config: Path | None = None) -> Credentials | None:
-    """Credentials stored for registry `host` (host[:port]) in the docker config, if any."""
+    """Credentials stored for registry `host` (host[:port]) in the docker config, if any:
+    from its credential helper (`credHelpers`, then `credsStore`) as `docker` would ask
+    it, else from `auths`."""
     path = config_path(docker_config)
     try:
         doc = json.loads(path.read_text())
@@ -48,7 +54,14 @@ def find_credentials(host: str, docker_config: Path | None = None) -> Credential
         return None
     except (OSError, ValueError) as exc:
         raise AuthError(f"cannot read registry credentials from {path}: {exc}") from None
-    auths = doc.get("auths") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):
+        return None
+    helper = _helper_for(doc, host)
+    if helper:
+        found = helper_credentials(helper, host, path)
+        if found is not None:
+            return found
+    auths = doc.get("auths")
     if not isinstance(auths, dict):
         return None
     for key, entry in auths.items():
@@ -57,8 +70,66 @@ def find_credentials(host: str, docker_config: Path | None = None) -> Credential
     return None
 
 
+def _helper_for(doc: dict[str, Any], host: str) -> str | None:
+    helpers = doc.get("credHelpers")
+    if isinstance(helpers, dict):
+        for key, name in helpers.items():
+            if _key_host(key) in _host_aliases(host) and isinstance(name, str) and name:
+                return name
+    store = doc.get("credsStore")
+    return store if isinstance(store, str) and store else None
+
+
+def helper_credentials(name: str, host: str, config: Path) -> Credentials | None:
+    """Ask `docker-credential-NAME get` (the docker credential-helper protocol)."""
+    program = f"docker-credential-{name}"
+    executable = shutil.which(program)
+    if executable is None:
+        raise AuthError(
+            f"{config} asks credential helper {program} for {host}, but it is not on PATH; "
+            "install it, or log in with a config that stores the password"
+        )
+    server = "https://index.docker.io/v1/" if host in _hub_hosts() else host
+    try:
+        proc = subprocess.run(
+            [executable, "get"],
+            input=server,
+            capture_output=True,
+            text=True,
+            timeout=_HELPER_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise AuthError(f"{program} did not answer for {host}: {exc}") from None
+    if proc.returncode != 0:
+        said = (proc.stdout.strip() or proc.stderr.strip()).splitlines()
+        if said and "credentials not found" in said[-1].lower():
+            return None
+        raise AuthError(
+            f"{program} failed for {host}: {said[-1] if said else f'exit {proc.returncode}'}"
+        )
+    return _helper_answer(proc.stdout, program, host)
+
+
+def _helper_answer(text: str, program: str, host: str) -> Credentials:
+    try:
+        answer = json.loads(text)
+        user, secret = str(answer["Username"]), str(answer["Secret"])
+    except (ValueError, TypeError, KeyError):
+        raise AuthError(f"{program} gave no Username and Secret for {host}") from None
+    if user == "<token>":
+        raise AuthError(
+            f"{program} holds an identity token for {host}, which sealift cannot use; "
+            "log in with a username and password or an access token"
+        )
+    return Credentials(user, secret)
+
+
+def _hub_hosts() -> set[str]:
+    return {DOCKER_HUB, DOCKER_HUB_API, "index.docker.io"}
+
+
 def _host_aliases(host: str) -> set[str]:
-    if host in (DOCKER_HUB, DOCKER_HUB_API, "index.docker.io"):
+    if host in _hub_hosts():
         return {_key_host(k) for k in _HUB_KEYS}
     return {host}
 

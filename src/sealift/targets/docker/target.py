@@ -26,6 +26,7 @@ from sealift.targets.docker import labels as L
 from sealift.targets.docker.engine import connect, engine_errors
 from sealift.targets.docker.health import probe, wait_ready
 from sealift.targets.docker.images import load_missing
+from sealift.targets.docker.logs import read_logs
 from sealift.targets.docker.render import DEFAULT_BIND_ADDRESS, render
 
 
@@ -150,12 +151,7 @@ class DockerTarget:
         found = ctr.containers_of(self.client, instance, component)
         if not found:
             raise DeployError(f"{instance} has no running component named {component!r}")
-        prefix = len(found) > 1
-        for container in found if not follow else found[:1]:
-            with engine_errors(f"reading logs of {container.name}"):
-                stream = container.logs(tail=tail, stream=True, follow=follow)
-                for line in _lines(stream):
-                    yield f"[{container.name}] {line}" if prefix else line
+        return read_logs(found, tail, follow)
 
     def remove(self, instance: str, purge: bool) -> list[str]:
         for container in ctr.containers_of(self.client, instance):
@@ -169,17 +165,6 @@ class DockerTarget:
                 for volume in volumes:
                     volume.remove(force=True)
         return names
-
-
-def _lines(stream: Iterator[bytes]) -> Iterator[str]:
-    pending = b""
-    for chunk in stream:
-        pending += chunk
-        *done, pending = pending.split(b"\n")
-        for line in done:
-            yield line.decode(errors="replace")
-    if pending:
-        yield pending.decode(errors="replace")
 
 
 def _ports(attrs: dict[str, Any]) -> list[str]:
