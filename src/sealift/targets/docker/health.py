@@ -6,8 +6,12 @@ itself running without any network, e.g. under `unshare -n` at an offline site):
 - http and tcp: probe.py runs as a child process inside the container's network namespace,
   `nsenter --net=/proc/<State.Pid>/ns/net <python> -I probe.py ...`, and connects to
   127.0.0.1:<port> as the container itself sees it. Nothing of the image is used, and no
-  route from this host to the container is needed. It needs root, nsenter (util-linux) and
-  a local engine whose container PIDs this host sees (the usual single-host site).
+  route from this host to the container is needed. It needs the right to enter namespaces
+  (root), nsenter (util-linux) and a local engine (its unix socket) whose container PIDs
+  this host sees. Without those (a user in the `docker` group, an engine over TCP, nsenter
+  refused), the same probe connects from here to the container's address on its network,
+  which a local engine's bridge networks make reachable; a service listening only on the
+  container's own 127.0.0.1 then cannot be checked.
 - exec: the model's command runs inside the container through the Engine API (the image
   must have it).
 
@@ -20,6 +24,7 @@ A component without a check must stay running, unrestarted, for a settle period.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -32,6 +37,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from sealift.targets.base import HealthGateError
+from sealift.targets.docker.probe import probe_http, probe_tcp
 
 LOG_LINES = 15
 PROBE = Path(__file__).with_name("probe.py")
@@ -138,10 +144,28 @@ def probe(client: docker.DockerClient, container: Container, health: dict[str, A
     pid = int(container.attrs.get("State", {}).get("Pid") or 0)
     if not pid:
         return "the container is not running"
-    args = [str(health["port"])]
-    if health["kind"] == "http":
-        args.append(str(health["path"]))
-    return probe_in_netns(pid, [health["kind"], *args], float(health["timeout"]))
+    port, timeout = int(health["port"]), float(health["timeout"])
+    if can_enter_netns(client):
+        args = [str(port)] + ([str(health["path"])] if health["kind"] == "http" else [])
+        try:
+            return probe_in_netns(pid, [health["kind"], *args], timeout)
+        except CannotEnterError:
+            _nsenter_refused.append(True)  # every later probe goes straight to the address
+    return _probe_from_here(container, health, port, timeout)
+
+
+class CannotEnterError(Exception):
+    """nsenter is missing or may not enter the namespace (no root, no capability)."""
+
+
+_nsenter_refused: list[bool] = []
+
+
+def can_enter_netns(client: docker.DockerClient) -> bool:
+    """nsenter is worth trying: the engine is on this host's unix socket (its container
+    PIDs are ours) and nsenter has not been refused before in this process."""
+    local = str(client.api.base_url).startswith("http+docker://")
+    return local and not _nsenter_refused and shutil.which("nsenter") is not None
 
 
 def probe_in_netns(pid: int, args: list[str], timeout: float) -> str:
@@ -156,13 +180,27 @@ def probe_in_netns(pid: int, args: list[str], timeout: float) -> str:
             check=False,
         )
     except FileNotFoundError:
-        return "nsenter (util-linux) is not installed; http and tcp health checks need it"
+        raise CannotEnterError("nsenter is not installed") from None
     except subprocess.TimeoutExpired:
         return f"the probe did not finish within {timeout + PROBE_STARTUP:g}s"
     if done.returncode == 0:
         return ""
+    if done.stderr.startswith("nsenter:"):
+        raise CannotEnterError(done.stderr.strip())
     said = (done.stdout.strip() or done.stderr.strip()).splitlines()
     return said[-1] if said else f"the probe failed with exit code {done.returncode}"
+
+
+def _probe_from_here(
+    container: Container, health: dict[str, Any], port: int, timeout: float
+) -> str:
+    networks = container.attrs.get("NetworkSettings", {}).get("Networks") or {}
+    addresses = [n.get("IPAddress") for n in networks.values() if n.get("IPAddress")]
+    if not addresses:
+        return "the container has no network address to probe"
+    if health["kind"] == "http":
+        return probe_http(port, str(health["path"]), timeout, host=addresses[0])
+    return probe_tcp(port, timeout, host=addresses[0])
 
 
 def describe(health: dict[str, Any]) -> str:

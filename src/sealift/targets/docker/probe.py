@@ -1,6 +1,7 @@
 """One http or tcp health probe of 127.0.0.1:<port>, run as a child process inside a
 container's network namespace (see health.py). Standard library only, and run by file path
-(`python -I probe.py ...`), so it starts fast and imports nothing of sealift.
+(`python -I probe.py ...`), so it starts fast and imports nothing of sealift. Where that is
+not possible, health.py calls the same functions with the container's address instead.
 
     probe.py tcp PORT TIMEOUT
     probe.py http PORT PATH TIMEOUT
@@ -17,18 +18,18 @@ import sys
 LOOPBACK = "127.0.0.1"
 
 
-def probe_tcp(port: int, timeout: float) -> str:
+def probe_tcp(port: int, timeout: float, host: str = LOOPBACK) -> str:
     """'' if something accepts connections on the port, else why not."""
     try:
-        with socket.create_connection((LOOPBACK, port), timeout=timeout):
+        with socket.create_connection((host, port), timeout=timeout):
             return ""
     except OSError as exc:
         return f"cannot connect to port {port}: {exc.strerror or exc}"
 
 
-def probe_http(port: int, path: str, timeout: float) -> str:
+def probe_http(port: int, path: str, timeout: float, host: str = LOOPBACK) -> str:
     """'' if GET path answers 2xx/3xx, else why not."""
-    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request("GET", path)
         status = conn.getresponse().status
