@@ -122,12 +122,14 @@ def staged(home: Path) -> int:
     return len(list(staging.iterdir())) if staging.is_dir() else 0
 
 
-def start_import(home: Path, path: Path) -> subprocess.Popen[bytes]:
+def start_import(
+    home: Path, path: Path, stderr: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
     """Start an import and return once it holds the staging lock (its work begins)."""
     proc = subprocess.Popen(
         sealift_command(home, "import", str(path)),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
     deadline = time.monotonic() + 60
     while not (home / "staging" / ".lock").exists() and proc.poll() is None:

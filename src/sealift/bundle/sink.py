@@ -121,13 +121,14 @@ class FileSink:
             self._left -= n
 
     def _close_fd(self) -> None:
-        if self._fd >= 0:
-            try:
-                self._wait_for_flush()
-                os.fsync(self._fd)
-            finally:
-                os.close(self._fd)
-            self._fd = -1
+        if self._fd < 0:
+            return
+        fd, self._fd = self._fd, -1  # closed below whatever happens (Ctrl-C in fsync too)
+        try:
+            self._wait_for_flush()
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _stop_pool(self) -> None:
         if self._pool is not None:

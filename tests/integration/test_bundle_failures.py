@@ -1,0 +1,122 @@
+"""Export and import when the disk fills up or the user presses Ctrl-C: one line, exit
+code 1 or 130, and nothing changed (no half file, store and market as before)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sealift.market.catalog import Market
+from tests.conftest import run_sealift, sealift_command
+from tests.integration.test_bundle_reliability import big_bundle, start_import  # noqa: F401
+from tests.integration.test_bundle_support import (
+    check_store_sound,
+    image,
+    publish_synthetic,
+    store_snapshot,
+)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 6 MiB tmpfs: half of what the big bundle needs."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.fixture(scope="module")
+def large_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An app of 96 MiB: its export takes long enough to be interrupted."""
+    home = tmp_path_factory.mktemp("large")
+    market = Market(home / "store")
+    layers = [os.urandom(8 * 1024 * 1024) for _ in range(12)]
+    publish_synthetic(market, "large", "1.0.0", {"web": image(market.layout, layers)})
+    return home
+
+
+def last_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr
+    return result.stderr.strip().splitlines()[-1]
+
+
+def test_import_onto_a_full_disk(big_bundle: Path, small_disk: Path) -> None:  # noqa: F811
+    home = small_disk / "home"
+    run_sealift(home, "market", "list")  # an empty store
+    before = store_snapshot(home)
+    result = run_sealift(home, "import", str(big_bundle), check=False)
+    assert result.returncode == 1
+    assert last_line(result).startswith("error: no space left on device"), result.stderr
+    assert store_snapshot(home) == before
+    assert not list((home / "staging" / "tmp").glob("*"))
+    check_store_sound(home)
+
+
+def test_export_onto_a_full_disk(big_bundle: Path, small_disk: Path) -> None:  # noqa: F811
+    site = small_disk.parent / "site"
+    run_sealift(site, "import", str(big_bundle))
+    result = run_sealift(site, "export", "big:1.0.0", "-o", str(small_disk / "b.tar"), check=False)
+    assert result.returncode == 1
+    assert last_line(result).startswith("error: no space left on device"), result.stderr
+    assert list(small_disk.iterdir()) == []
+
+
+def test_ctrl_c_during_import(large_home: Path, tmp_path: Path) -> None:
+    """Interrupted at several moments: the store stays sound and names nothing new; the
+    next import completes (reusing what was verified)."""
+    bundle = tmp_path / "large.tar"
+    run_sealift(large_home, "export", "large:1.0.0", "-o", str(bundle))
+    home = tmp_path / "site"
+    interrupted = 0
+    for delay in (0.0, 0.05, 0.1, 0.2, 0.4):
+        proc = start_import(home, bundle, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, said = proc.communicate(timeout=60)
+        check_store_sound(home)
+        if proc.returncode != 130:  # it had finished
+            assert proc.returncode in (0, -signal.SIGINT), said
+            break
+        interrupted += 1
+        assert said.decode().strip().splitlines()[-1] == "error: interrupted; nothing was changed"
+        assert run_sealift(home, "market", "list", "--json").stdout.strip() == "[]"
+    assert interrupted >= 2
+    run_sealift(home, "import", str(bundle))
+    check_store_sound(home)
+    assert "large  1.0.0" in run_sealift(home, "market", "list").stdout
+
+
+def test_ctrl_c_during_export(large_home: Path, tmp_path: Path) -> None:
+    """Each run either finishes (a whole bundle) or leaves nothing; most are interrupted."""
+    interrupted, sizes = 0, set()
+    for delay in (0.0, 0.02, 0.05, 0.1, 0.2, 2.0):
+        out = tmp_path / f"out{delay}"
+        out.mkdir()
+        proc = subprocess.Popen(
+            sealift_command(large_home, "export", "large:1.0.0", "-o", str(out / "b.tar")),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stderr is not None
+        proc.stderr.readline()  # "==> exporting ...": the export has begun
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        if proc.returncode == 130:
+            interrupted += 1
+            assert stderr.strip().splitlines()[-1].startswith("error: interrupted"), stderr
+            assert list(out.iterdir()) == []
+        else:  # done before the signal landed (-2: it landed while Python was exiting)
+            assert proc.returncode in (0, -signal.SIGINT), stderr
+            assert "==> wrote b.tar" in stderr
+            assert [p.name for p in out.iterdir()] == ["b.tar"]
+            sizes.add((out / "b.tar").stat().st_size)
+    assert interrupted >= 2 and len(sizes) == 1  # the last run (2 s) finished
