@@ -3,7 +3,9 @@ code 1 or 130, and nothing changed (no half file, store and market as before).""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -23,14 +25,15 @@ from tests.integration.test_bundle_support import (
 )
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 6 MiB tmpfs: half of what the big bundle needs."""
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)], check=True)
-    yield mount
-    subprocess.run(["umount", str(mount)], check=True)
+@contextlib.contextmanager
+def small_disk(where: Path, size: int) -> Iterator[Path]:
+    """A tmpfs of `size` bytes."""
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
 
 
 @pytest.fixture(scope="module")
@@ -48,25 +51,61 @@ def last_line(result: subprocess.CompletedProcess[str]) -> str:
     return result.stderr.strip().splitlines()[-1]
 
 
-def test_import_onto_a_full_disk(big_bundle: Path, small_disk: Path) -> None:  # noqa: F811
-    home = small_disk / "home"
-    run_sealift(home, "market", "list")  # an empty store
-    before = store_snapshot(home)
-    result = run_sealift(home, "import", str(big_bundle), check=False)
-    assert result.returncode == 1
-    assert last_line(result).startswith("error: no space left on device"), result.stderr
-    assert store_snapshot(home) == before
-    assert not list((home / "staging" / "tmp").glob("*"))
-    check_store_sound(home)
+def test_import_refused_up_front_when_the_disk_is_too_small(
+    big_bundle: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    with small_disk(tmp_path / "disk", 6 * 1024 * 1024) as disk:
+        home = disk / "home"
+        run_sealift(home, "market", "list")  # an empty store
+        before = store_snapshot(home)
+        result = run_sealift(home, "import", str(big_bundle), check=False)
+        assert result.returncode == 1
+        assert re.match(
+            r"error: the import needs 12\.\d MiB but .*/disk/home/staging has [\d.]+ MiB free; "
+            r"free some space",
+            last_line(result),
+        ), result.stderr
+        assert store_snapshot(home) == before
+        assert not list((home / "staging" / "blobs" / "sha256").iterdir())
 
 
-def test_export_onto_a_full_disk(big_bundle: Path, small_disk: Path) -> None:  # noqa: F811
-    site = small_disk.parent / "site"
+def test_disk_full_midway_through_an_import(tmp_path: Path) -> None:
+    """300 layers of one page and one byte: by their bytes (1.2 MiB) they fit the 1.75 MiB
+    disk, so the early check passes, but each takes two pages (2.3 MiB) and the disk fills
+    up on the way."""
+    vendor = tmp_path / "vendor"
+    market = Market(vendor / "store")
+    layers = [os.urandom(4097) for _ in range(300)]
+    publish_synthetic(market, "odd", "1.0.0", {"web": image(market.layout, layers)})
+    bundle = tmp_path / "odd.tar"
+    run_sealift(vendor, "export", "odd:1.0.0", "-o", str(bundle))
+    with small_disk(tmp_path / "disk", 1792 * 1024) as disk:
+        home = disk / "home"
+        run_sealift(home, "market", "list")
+        before = store_snapshot(home)
+        result = run_sealift(home, "import", str(bundle), check=False)
+        assert result.returncode == 1
+        assert last_line(result).startswith("error: no space left on device"), result.stderr
+        assert store_snapshot(home) == before
+        assert not list((home / "staging" / "tmp").glob("*"))
+        check_store_sound(home)
+
+
+def test_export_refused_up_front_when_the_disk_is_too_small(
+    big_bundle: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
     run_sealift(site, "import", str(big_bundle))
-    result = run_sealift(site, "export", "big:1.0.0", "-o", str(small_disk / "b.tar"), check=False)
-    assert result.returncode == 1
-    assert last_line(result).startswith("error: no space left on device"), result.stderr
-    assert list(small_disk.iterdir()) == []
+    with small_disk(tmp_path / "disk", 6 * 1024 * 1024) as disk:
+        result = run_sealift(site, "export", "big:1.0.0", "-o", str(disk / "b.tar"), check=False)
+        assert result.returncode == 1
+        assert re.match(
+            r"error: the bundle needs 12\.\d MiB but .*/disk has [\d.]+ MiB free; free some",
+            last_line(result),
+        ), result.stderr
+        assert list(disk.iterdir()) == []
 
 
 def test_ctrl_c_during_import(large_home: Path, tmp_path: Path) -> None:

@@ -89,8 +89,19 @@ def test_missing_platform_and_missing_blobs(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path / "store")
     amd64_only = image(layout, "amd64", b"only amd64")
     ref = f"reg.example/shop/web:1@{amd64_only.digest}"
-    with pytest.raises(PlatformError, match="not linux/arm64"):
+    with pytest.raises(
+        PlatformError,
+        match=r"^component web: the image is for linux/amd64, not linux/arm64; install with "
+        r"--platform linux/amd64 if this host can run it, or get a bundle that carries",
+    ):
         image_digests(layout, [ImageToLoad("web", ref, amd64_only)], ARM64)
+    index, _ = multi_platform(layout, b"web layer")
+    with pytest.raises(
+        PlatformError,
+        match=r"^component web: the image has no linux/s390x variant \(it has linux/amd64, "
+        r"linux/arm64\); install with --platform",
+    ):
+        image_digests(layout, [ImageToLoad("web", ref, index)], Platform.parse("linux/s390x"))
     index, amd64 = multi_platform(layout, b"web layer")
     layout.blob_path(amd64.digest).unlink()
     with pytest.raises(NotFoundError, match=r"image of web \(reg.example/shop/web:1\) is missing"):

@@ -27,6 +27,7 @@ from sealift.oci import media
 from sealift.oci.digest import digest_bytes
 from sealift.oci.layout import OCI_LAYOUT_JSON, canonical_json
 from sealift.progress import NO_PROGRESS, Progress
+from sealift.space import require_space
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -52,6 +53,12 @@ def export(
     _check_store(market, plan)
     index_json = bundle_index(plan)
     head = _head(plan, index_json, part_size, key)
+    require_space(
+        target.absolute().parent,
+        head[0].size,
+        "the bundle",
+        "free some space or write it elsewhere (-o)",
+    )
     sink = FileSink(target, part_size)
     try:
         _write(market, plan, head, index_json, sink, progress)

@@ -27,6 +27,7 @@ from sealift.market.catalog import AppVersion, Market, preload_model_parser
 from sealift.oci.descriptor import Descriptor
 from sealift.oci.layout import MAX_JSON, children_of, is_container
 from sealift.progress import NO_PROGRESS, Progress
+from sealift.space import require_space
 
 
 @dataclass
@@ -71,6 +72,7 @@ def _import(
     result.signed_by = _check_signature(head, options)
     reader.scan_blobs(head)
     todo = _new_versions(market, head, result)
+    _check_space(market, staging, head)
     if todo:  # registering validates each model: load its parser while blobs stream
         threading.Thread(target=preload_model_parser, name="preload-model").start()
     reader.rewind()
@@ -89,6 +91,21 @@ def _import(
         raise
     _commit(market, staging, head, todo, result)
     return result
+
+
+def _check_space(market: Market, staging: Staging, head: Head) -> None:
+    """Refuse at once what could only fail when the disk fills up, midway."""
+    needed = sum(
+        b.size
+        for b in head.manifest.blobs
+        if not market.layout.has_blob(b.digest) and not staging.has(b.digest, b.size)
+    )
+    require_space(
+        staging.root,
+        needed,
+        "the import",
+        "free some space (blobs already verified in its staging/ are kept for the next run)",
+    )
 
 
 def _check_signature(head: Head, options: ImportOptions) -> str:

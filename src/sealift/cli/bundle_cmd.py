@@ -18,6 +18,7 @@ from sealift.cli.options import platform_options
 from sealift.errors import BundleError
 from sealift.oci.descriptor import Platform
 from sealift.progress import Progress, SilentProgress
+from sealift.space import human_size
 
 if TYPE_CHECKING:
     from sealift.bundle.inspect import BundleInfo
@@ -50,15 +51,6 @@ def _progress() -> Progress:
 
         return ui.progress()
     return _QuietProgress()
-
-
-def _human_size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
@@ -138,13 +130,12 @@ def export_cmd(
     m = result.manifest
     if m.differential:
         _step(
-            f"left out {m.left_out} blob(s), {_human_size(m.left_out_bytes)}, that "
+            f"left out {m.left_out} blob(s), {human_size(m.left_out_bytes)}, that "
             f"{', '.join(b.ref for b in m.bases) or 'the site'} already has"
         )
     names = ", ".join(f.name for f in result.files)
     _step(
-        f"wrote {names} ({_human_size(m.size)}, {len(m.blobs)} blobs"
-        f"{', signed' if private else ''})"
+        f"wrote {names} ({human_size(m.size)}, {len(m.blobs)} blobs{', signed' if private else ''})"
     )
 
 
@@ -174,7 +165,7 @@ def import_cmd(env: Env, file: Path, verify_key: Path | None) -> None:
     for app in result.imported:
         _step(f"imported {app.ref} (digest {app.digest})")
     _step(
-        f"{result.written} blob(s) written ({_human_size(result.bytes_written)}), "
+        f"{result.written} blob(s) written ({human_size(result.bytes_written)}), "
         f"{result.reused} reused"
     )
 
@@ -213,7 +204,7 @@ def _print_info(info: BundleInfo) -> None:
     echo = click.echo
     echo(f"bundle     {', '.join(str(f) for f in info.files)}")
     echo(
-        f"size       {_human_size(m.size)} in {len(m.blobs)} blobs, made by {m.creator} "
+        f"size       {human_size(m.size)} in {len(m.blobs)} blobs, made by {m.creator} "
         f"at {m.created}"
     )
     echo(f"platforms  {', '.join(m.platforms) or 'unknown'}")
@@ -221,15 +212,14 @@ def _print_info(info: BundleInfo) -> None:
     if m.differential:
         echo(
             f"base       {', '.join(b.ref for b in m.bases) or '(a site inventory)'}: "
-            f"{m.left_out} blob(s), {_human_size(m.left_out_bytes)} left out"
+            f"{m.left_out} blob(s), {human_size(m.left_out_bytes)} left out"
         )
     for app in info.apps:
         echo(f"app        {app.ref.ref}  {app.ref.digest}")
         for c in app.components:
             note = "" if c.complete else "  (partly in the base)"
             echo(
-                f"  {c.name:<20} {', '.join(c.platforms) or '?':<28} "
-                f"{_human_size(c.size):>10}{note}"
+                f"  {c.name:<20} {', '.join(c.platforms) or '?':<28} {human_size(c.size):>10}{note}"
             )
     if info.checked:
         echo("check      every blob matches its digest")

@@ -17,6 +17,7 @@ from sealift.market.catalog import AppVersion, Market
 from sealift.market.publish import PublishOptions, publish
 from sealift.model.load import parse_model_text
 from sealift.oci.descriptor import Platform
+from sealift.space import human_size
 
 
 @click.command("publish")
@@ -61,7 +62,7 @@ def publish_cmd(
     )
     app = publish(market, model, options, ui.progress())
     total = sum(c.size for c in app.components)
-    ui.step(f"published {app.ref} ({ui.human_size(total)}, digest {app.digest})")
+    ui.step(f"published {app.ref} ({human_size(total)}, digest {app.digest})")
 
 
 def _read_text(path: Path) -> str:
@@ -98,7 +99,7 @@ def market_list(env: Env, as_json: bool) -> None:
             app.version,
             str(len(app.components)),
             ", ".join(s["platforms"]),
-            ui.human_size(s["size"]),
+            human_size(s["size"]),
             app.digest[:19],
         )
     ui.out.print(table)
@@ -119,7 +120,7 @@ def market_show(env: Env, ref: str, as_json: bool) -> None:
     table = Table("COMPONENT", "IMAGE", "PLATFORMS", "SIZE", box=None)
     for comp in app.components:
         table.add_row(
-            comp.name, comp.image, ", ".join(map(str, comp.platforms)), ui.human_size(comp.size)
+            comp.name, comp.image, ", ".join(map(str, comp.platforms)), human_size(comp.size)
         )
     ui.out.print(table)
 
@@ -131,7 +132,7 @@ def market_remove(env: Env, ref: str) -> None:
     """Remove an app version and free the blobs nothing else uses."""
     name, version = fmt.split_ref(ref)
     count, freed = Market(env.store).remove(name, version)
-    ui.step(f"removed {ref}; freed {count} blobs ({ui.human_size(freed)})")
+    ui.step(f"removed {ref}; freed {count} blobs ({human_size(freed)})")
 
 
 def _summary(app: AppVersion) -> dict[str, Any]:

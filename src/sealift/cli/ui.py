@@ -77,12 +77,3 @@ class QuietProgress(SilentProgress):
 
 def progress() -> BarProgress | QuietProgress:
     return BarProgress() if err.is_terminal else QuietProgress()
-
-
-def human_size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"

@@ -26,13 +26,18 @@ def manifest_for(layout: Layout, image: ImageToLoad, platform: Platform) -> Desc
         missing = [d.digest for d in layout.walk(manifest) if not layout.has_blob(d.digest)]
     except NotFoundError:
         missing = [image.descriptor.digest]
+    except PlatformError as exc:
+        raise exc.prefixed(f"component {image.component}: ") from None
     if missing:
         raise NotFoundError(
             f"the image of {image.component} ({image.reference.split('@')[0]})"
             f" is missing from the store (blob {missing[0][:19]}...); import or "
             "publish the app version again"
         )
-    check_platform(layout, manifest, platform)
+    try:
+        check_platform(layout, manifest, platform)
+    except PlatformError as exc:
+        raise exc.prefixed(f"component {image.component}: ") from None
     return manifest
 
 
@@ -46,7 +51,8 @@ def pick_manifest(layout: Layout, desc: Descriptor, platform: Platform) -> Descr
             return pick_manifest(layout, child, platform)
     have = ", ".join(str(c.platform) for c in children if c.platform) or "none"
     raise PlatformError(
-        f"the image has no {platform} variant (it has {have}); export/publish it with that platform"
+        f"the image has no {platform} variant (it has {have}); install with --platform "
+        f"for one of those if this host can run it, or get a bundle that carries {platform}"
     )
 
 
@@ -60,6 +66,7 @@ def check_platform(layout: Layout, manifest: Descriptor, platform: Platform) -> 
     arch = config.get("architecture")
     if arch and arch != platform.architecture:
         raise PlatformError(
-            f"the image is for {config.get('os', 'linux')}/{arch}, not "
-            f"{platform}; publish it for {platform}"
+            f"the image is for {config.get('os', 'linux')}/{arch}, not {platform}; install "
+            f"with --platform {config.get('os', 'linux')}/{arch} if this host can run it, "
+            f"or get a bundle that carries {platform}"
         )
