@@ -74,6 +74,8 @@ say "One file per delivery; the 1.1.0 bundle leaves out everything 1.0.0 already
 for bundle in "$WORK/shop-1.0.0.tar" "$WORK/shop-1.1.0-diff.tar"; do
   printf '  %-32s %s\n' "$bundle" "$(size_of "$bundle")"
 done
+say "Before the files travel, read the differential one back and prove every blob:"
+vendor bundle inspect "$WORK/shop-1.1.0-diff.tar" --check
 
 step "4. Site (no network): import both bundles"
 say "The files travel by USB stick; the site has no registry and no internet."

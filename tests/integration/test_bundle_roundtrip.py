@@ -92,6 +92,13 @@ def test_differential_since_leaves_out_the_base(vendor: Path, full: Path, home: 
     assert carried == market.blobs(v2) - market.blobs(v1)
     changed = sum(market.layout.blob_size(d) for d in carried)
     assert diff.stat().st_size <= changed + 1024 * 1024
+    shown = dict(
+        line.split(maxsplit=1)
+        for line in run_sealift(home, "bundle", "inspect", str(diff)).stdout.splitlines()
+        if line.startswith("  ")
+    )
+    assert shown["web"] == shown["db"] == "unchanged: all of it is in the base"
+    assert shown["api"].startswith("linux/amd64") and shown["api"].endswith("(partly in the base)")
     message = fails(home, "import", str(diff))
     assert (
         "shop:1.0.0" in message

@@ -21,7 +21,7 @@ from sealift.progress import Progress, SilentProgress
 from sealift.space import human_size
 
 if TYPE_CHECKING:
-    from sealift.bundle.inspect import BundleInfo
+    from sealift.bundle.inspect import BundleInfo, ComponentInfo
 
 
 def _on_terminal() -> bool:
@@ -217,12 +217,16 @@ def _print_info(info: BundleInfo) -> None:
     for app in info.apps:
         echo(f"app        {app.ref.ref}  {app.ref.digest}")
         for c in app.components:
-            note = "" if c.complete else "  (partly in the base)"
-            echo(
-                f"  {c.name:<20} {', '.join(c.platforms) or '?':<28} {human_size(c.size):>10}{note}"
-            )
+            echo(f"  {c.name:<20} {_component_text(c)}")
     if info.checked:
         echo("check      every blob matches its digest")
+
+
+def _component_text(c: ComponentInfo) -> str:
+    if not c.size and not c.complete:
+        return "unchanged: all of it is in the base"
+    note = "" if c.complete else "  (partly in the base)"
+    return f"{', '.join(c.platforms) or '?':<28} {human_size(c.size):>10}{note}"
 
 
 def _signature_text(info: BundleInfo) -> str:
