@@ -4,7 +4,6 @@ index), and from oci: / oci-archive: layouts; skopeo reads every result."""
 from __future__ import annotations
 
 import base64
-import crypt
 import json
 import os
 import shutil
@@ -14,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import docker
 import pytest
 
@@ -128,10 +128,9 @@ def test_oci_dir_and_archive_sources(multi: str, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """docker-registry with htpasswd auth (user `vendor`, password `s3cret`); the bcrypt
-    hash comes from the stdlib `crypt` (libxcrypt) since apache2-utils is not installed."""
+    """docker-registry with htpasswd auth (user `vendor`, password `s3cret`, bcrypt)."""
     root = tmp_path_factory.mktemp("authreg")
-    hashed = crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH))
+    hashed = bcrypt.hashpw(b"s3cret", bcrypt.gensalt()).decode()
     (root / "htpasswd").write_text(f"vendor:{hashed}\n")
     port = free_port()
     (root / "config.yml").write_text(

@@ -150,7 +150,7 @@ def probe(client: docker.DockerClient, container: Container, health: dict[str, A
         try:
             return probe_in_netns(pid, [health["kind"], *args], timeout)
         except CannotEnterError:
-            _nsenter_refused.append(True)  # every later probe goes straight to the address
+            _Nsenter.refused = True  # every later probe goes straight to the address
     return _probe_from_here(container, health, port, timeout)
 
 
@@ -158,14 +158,15 @@ class CannotEnterError(Exception):
     """nsenter is missing or may not enter the namespace (no root, no capability)."""
 
 
-_nsenter_refused: list[bool] = []
+class _Nsenter:
+    refused = False  # once refused, not tried again by this process
 
 
 def can_enter_netns(client: docker.DockerClient) -> bool:
     """nsenter is worth trying: the engine is on this host's unix socket (its container
     PIDs are ours) and nsenter has not been refused before in this process."""
     local = str(client.api.base_url).startswith("http+docker://")
-    return local and not _nsenter_refused and shutil.which("nsenter") is not None
+    return local and not _Nsenter.refused and shutil.which("nsenter") is not None
 
 
 def probe_in_netns(pid: int, args: list[str], timeout: float) -> str:
