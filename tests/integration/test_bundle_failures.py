@@ -159,3 +159,27 @@ def test_ctrl_c_during_export(large_home: Path, tmp_path: Path) -> None:
             assert [p.name for p in out.iterdir()] == ["b.tar"]
             sizes.add((out / "b.tar").stat().st_size)
     assert interrupted >= 2 and len(sizes) == 1  # the last run (2 s) finished
+
+
+def test_file_size_limit_names_split_and_split_works(large_home: Path, tmp_path: Path) -> None:
+    """A file-size limit (as on FAT32 media; RLIMIT_FSIZE stands in for it) fails with
+    EFBIG: the error says to split, and the split export fits."""
+    limit = ["prlimit", f"--fsize={32 * 1024 * 1024}", "--"]
+    out = tmp_path / "usb"
+    out.mkdir()
+    args = ["export", "large:1.0.0", "-o", str(out / "b.tar")]
+    result = subprocess.run(
+        [*limit, *sealift_command(large_home, *args)], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert last_line(result) == (
+        f"error: {out} cannot hold a file this large (FAT32 stops at 4 GiB); add --split 4000M"
+    )
+    assert list(out.iterdir()) == []
+    split = subprocess.run(
+        [*limit, *sealift_command(large_home, *args, "--split", "30M")],
+        capture_output=True,
+        text=True,
+    )
+    assert split.returncode == 0, split.stderr
+    assert len(list(out.glob("b.tar.part*"))) == 4

@@ -27,7 +27,7 @@ from sealift.oci import media
 from sealift.oci.digest import digest_bytes
 from sealift.oci.layout import OCI_LAYOUT_JSON, canonical_json
 from sealift.progress import NO_PROGRESS, Progress
-from sealift.space import require_space
+from sealift.space import require_file_size, require_space
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -53,12 +53,11 @@ def export(
     _check_store(market, plan)
     index_json = bundle_index(plan)
     head = _head(plan, index_json, part_size, key)
+    directory = target.absolute().parent
     require_space(
-        target.absolute().parent,
-        head[0].size,
-        "the bundle",
-        "free some space or write it elsewhere (-o)",
+        directory, head[0].size, "the bundle", "free some space or write it elsewhere (-o)"
     )
+    require_file_size(directory, part_size or head[0].size, "add --split 4000M")
     sink = FileSink(target, part_size)
     try:
         _write(market, plan, head, index_json, sink, progress)

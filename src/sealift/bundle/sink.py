@@ -10,12 +10,13 @@ copy goes on, so the one fsync per file at the end finds little left to do.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from sealift.bundle.filecopy import copy_range, start_writeback
-from sealift.oci.blobwriter import store_write_error
+from sealift.errors import DiskFullError, SealiftError
 
 COPY_CHUNK = 8 * 1024 * 1024
 SYNC_EVERY = 128 * 1024 * 1024
@@ -53,11 +54,25 @@ class FileSink:
         try:
             self._fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as exc:
-            raise store_write_error(exc) from exc
+            raise self._write_error(exc) from exc
         self._files.append(tmp)
         self._left = self._part_size or -1
         self._pos = 0
         self._synced_at = 0
+
+    def _write_error(self, exc: OSError) -> SealiftError:
+        """The bundle's own words for a failed write (not the store's)."""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return DiskFullError(
+                f"no space left on device while writing {self._target}; free some space "
+                "or write the bundle elsewhere (-o)"
+            )
+        if exc.errno == errno.EFBIG:
+            return SealiftError(
+                f"{self._target.parent} cannot hold a file this large (FAT32 stops at "
+                "4 GiB); add --split 4000M"
+            )
+        return SealiftError(f"cannot write {self._target}: {exc.strerror}")
 
     def _room(self) -> int:
         """Bytes the current file can still take (opening the next one if full)."""
@@ -72,7 +87,7 @@ class FileSink:
             try:
                 written = os.pwrite(self._fd, view[:n], self._pos)
             except OSError as exc:
-                raise store_write_error(exc) from exc
+                raise self._write_error(exc) from exc
             self._count(written)
             view = view[written:]
         return len(data)
@@ -84,7 +99,7 @@ class FileSink:
             try:
                 sent = copy_range(fd, offset, self._fd, self._pos, n)
             except OSError as exc:
-                raise store_write_error(exc) from exc
+                raise self._write_error(exc) from exc
             if sent == 0:
                 raise OSError(f"source file shrank while exporting (at byte {offset})")
             start_writeback(self._fd, self._pos, sent)
@@ -112,7 +127,7 @@ class FileSink:
             try:
                 syncing.result()
             except OSError as exc:
-                raise store_write_error(exc) from exc
+                raise self._write_error(exc) from exc
 
     def _count(self, n: int) -> None:
         self.written += n
