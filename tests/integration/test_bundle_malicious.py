@@ -22,7 +22,12 @@ from sealift.market.catalog import Market
 from sealift.oci.digest import digest_bytes
 from sealift.oci.layout import canonical_json
 from tests.conftest import run_sealift
-from tests.integration.test_bundle_support import shop_store, store_snapshot
+from tests.integration.test_bundle_support import (
+    image,
+    publish_synthetic,
+    shop_store,
+    store_snapshot,
+)
 
 Members = list[tuple[tarfile.TarInfo, bytes]]
 
@@ -194,3 +199,26 @@ def test_app_index_that_names_itself_otherwise_is_refused(
     assert json.loads(run_sealift(home, "market", "list", "--json").stdout) == []
     honest = rebuilt(tmp_path / "honest.tar", members, lambda doc: None)
     run_sealift(home, "import", str(honest))
+
+
+def test_a_model_that_does_not_validate_is_refused(home: Path, tmp_path: Path) -> None:
+    """Digests and names all consistent, but the app model inside breaks the rules."""
+    vendor = tmp_path / "vendor"
+    market = Market(vendor / "store")
+    web = image(market.layout, [b"layer of web"])
+
+    def break_it(model: dict[str, Any]) -> None:
+        model["components"]["web"]["depends_on"] = ["web"]
+
+    publish_synthetic(market, "bad", "1.0.0", {"web": web}, edit_model=break_it)
+    bundle = tmp_path / "bad.tar"
+    run_sealift(vendor, "export", "bad:1.0.0", "-o", str(bundle))
+    result = run_sealift(home, "import", str(bundle), check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: the model of bad:1.0.0 in this bundle does not validate (components.web."
+        "depends_on[0]: component 'web' cannot depend on itself); ask its vendor for a "
+        "corrected bundle"
+    )
+    assert json.loads(run_sealift(home, "market", "list", "--json").stdout) == []
+    assert list((home / "store" / "blobs" / "sha256").iterdir()) == []  # all moved back out

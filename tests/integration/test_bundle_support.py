@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sealift.market import format as fmt
 from sealift.market.catalog import AppVersion, Market
@@ -59,9 +61,15 @@ def multi_image(layout: Layout, per_arch: dict[str, list[bytes]]) -> Descriptor:
 
 
 def publish_synthetic(
-    market: Market, name: str, version: str, components: dict[str, Descriptor]
+    market: Market,
+    name: str,
+    version: str,
+    components: dict[str, Descriptor],
+    edit_model: Callable[[dict[str, Any]], None] | None = None,
 ) -> AppVersion:
-    """Write an app version index over `components` and register it."""
+    """Write an app version index over `components` and register it. `edit_model` changes
+    the stored model first; the version is then named in index.json without the market's
+    checks (as a damaged or hostile store would have it)."""
     layout = market.layout
     lines = [f"schema: sealift/v1\nname: {name}\nversion: {version}\ncomponents:"]
     lines += [f"  {c}:\n    image: example.com/{name}/{c}:{version}" for c in components]
@@ -69,7 +77,10 @@ def publish_synthetic(
     model = with_images(
         model, {c: f"example.com/{name}/{c}:{version}@{d.digest}" for c, d in components.items()}
     )
-    config_bytes = canonical_json(to_json(model))
+    model_json = to_json(model)
+    if edit_model is not None:
+        edit_model(model_json)
+    config_bytes = canonical_json(model_json)
     config = Descriptor(fmt.APP_CONFIG, layout.put_bytes(config_bytes), len(config_bytes))
     manifest = layout.put_json(
         {
@@ -103,9 +114,12 @@ def publish_synthetic(
         },
     }
     desc = layout.put_json(doc, media.OCI_INDEX)
-    return market.register(
-        Descriptor(desc.media_type, desc.digest, desc.size, artifact_type=fmt.APP_ARTIFACT)
-    )
+    index = Descriptor(desc.media_type, desc.digest, desc.size, artifact_type=fmt.APP_ARTIFACT)
+    if edit_model is None:
+        return market.register(index)
+    with layout.editing_entries() as named:
+        named.append(index.with_annotations({media.REF_NAME: f"{name}:{version}"}))
+    return market.get(name, version)
 
 
 def shop_store(home: Path, *, seed: int = 1, layer_kib: int = 64) -> Market:

@@ -21,7 +21,13 @@ from sealift.bundle.reader import BundleReader, Head
 from sealift.bundle.signing import load_public, trusted_keys, verify
 from sealift.bundle.staging import Staging
 from sealift.bundle.tarstream import Member
-from sealift.errors import AlreadyExistsError, BundleError, CorruptBlobError, StoreError
+from sealift.errors import (
+    AlreadyExistsError,
+    BundleError,
+    CorruptBlobError,
+    ModelError,
+    StoreError,
+)
 from sealift.market import format as fmt
 from sealift.market.catalog import AppVersion, Market, preload_model_parser
 from sealift.oci.descriptor import Descriptor
@@ -282,7 +288,7 @@ def _commit(
                 staging.remove(blob.digest)
         for app in todo:
             _check_app_names(market, app)
-            result.imported.append(market.register(_app_descriptor(head, app)))
+            result.imported.append(_register(market, head, app))
     except BaseException:
         if result.imported:
             with layout.editing_entries() as entries:
@@ -291,6 +297,16 @@ def _commit(
             layout.remove_blob(digest)
         result.imported.clear()
         raise
+
+
+def _register(market: Market, head: Head, app: bm.AppRef) -> AppVersion:
+    try:
+        return market.register(_app_descriptor(head, app))
+    except ModelError as exc:
+        raise BundleError(
+            f"the model of {app.ref} in this bundle does not validate "
+            f"({'; '.join(exc.problems)}); ask its vendor for a corrected bundle"
+        ) from None
 
 
 def _check_app_names(market: Market, app: bm.AppRef) -> None:

@@ -161,7 +161,7 @@ class Market:
                 data = self.layout.read_json(config.digest)
                 if isinstance(data, dict):
                     return data
-                raise StoreError(f"model of app index {entries[0].digest} is not a JSON object")
+                raise StoreError("the stored model of an app version is not a JSON object")
         raise StoreError("app version has no model manifest")
 
     def _component(self, entry: Descriptor, images: dict[str, Any]) -> ComponentImage:
