@@ -24,6 +24,7 @@ A component without a check must stay running, unrestarted, for a settle period.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,7 @@ LOG_LINES = 15
 PROBE = Path(__file__).with_name("probe.py")
 PROBE_STARTUP = 5.0  # seconds allowed on top of the check's timeout to start the probe
 MAX_POLL = 1.0
+_REFUSED = re.compile(r"Permission denied|Operation not permitted")
 
 
 def wait_ready(
@@ -186,8 +188,8 @@ def probe_in_netns(pid: int, args: list[str], timeout: float) -> str:
         return f"the probe did not finish within {timeout + PROBE_STARTUP:g}s"
     if done.returncode == 0:
         return ""
-    if done.stderr.startswith("nsenter:"):
-        raise CannotEnterError(done.stderr.strip())
+    if done.stderr.startswith("nsenter:") and _REFUSED.search(done.stderr):
+        raise CannotEnterError(done.stderr.strip())  # not for a container that just died
     said = (done.stdout.strip() or done.stderr.strip()).splitlines()
     return said[-1] if said else f"the probe failed with exit code {done.returncode}"
 
