@@ -41,3 +41,13 @@ def atomic_write(
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+    fsync_dir(path.absolute().parent)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make the names in `directory` durable (renames into it survive a power loss)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

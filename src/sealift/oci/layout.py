@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sealift.errors import NotFoundError, StoreError
-from sealift.files import atomic_write
+from sealift.files import atomic_write, fsync_dir
 from sealift.oci import media
 from sealift.oci.blobwriter import BlobWriter, store_write_error
 from sealift.oci.descriptor import Descriptor
@@ -212,7 +212,11 @@ class Layout:
             entries.append(desc.with_annotations({**desc.annotations, media.REF_NAME: ref}))
 
     def _write_index(self, doc: dict[str, Any]) -> None:
+        """Blobs renamed into place are made durable first: after a power loss index.json
+        never names what the disk lost."""
         try:
+            if self.blobs_dir.is_dir():
+                fsync_dir(self.blobs_dir)
             atomic_write(self.root / "index.json", canonical_json(doc), tmp_dir=self.tmp_dir)
         except OSError as exc:
             raise store_write_error(exc) from exc
