@@ -46,6 +46,14 @@ PREFIX = "sl-bdl-bench"
 MIB = 1024 * 1024
 
 
+def sealift_command(home: Path, *args: str) -> list[str]:
+    return [SEALIFT, "--home", str(home), *args]
+
+
+def sealift(home: Path, *args: str) -> None:
+    subprocess.run(sealift_command(home, *args), check=True, capture_output=True)
+
+
 def build(client: docker.DockerClient, tag: str, base: str, mib: int) -> None:
     """FROM base (or scratch + busybox) plus `mib` MiB of random bytes, in 64 MiB files."""
     context = io.BytesIO()
@@ -140,28 +148,20 @@ def run(
     model = work / "sealift.yaml"
     comps = "".join(f"  c{i}:\n    image: {t}\n" for i, t in enumerate(tags))
     model.write_text(f"schema: sealift/v1\nname: bench\nversion: 1.0.0\ncomponents:\n{comps}")
-    subprocess.run(
-        [SEALIFT, "--home", str(home), "publish", str(model), "--source", "engine"],
-        check=True,
-        capture_output=True,
-    )
+    sealift(home, "publish", str(model), "--source", "engine")
     bundle = work / "bench.tar"
-    subprocess.run(
-        [SEALIFT, "--home", str(home), "export", "bench:1.0.0", "-o", str(bundle)],
-        check=True,
-        capture_output=True,
-    )
+    sealift(home, "export", "bench:1.0.0", "-o", str(bundle))
     size = bundle.stat().st_size
     exported, copy = work / "exported.tar", work / "copy.tar"
     steps = [
         Step(
             "sealift export",
-            lambda i: [SEALIFT, "--home", str(home), "export", "bench:1.0.0", "-o", str(exported)],
+            lambda i: sealift_command(home, "export", "bench:1.0.0", "-o", str(exported)),
             lambda i: exported.unlink(),
         ),
         Step(
             "sealift import",
-            lambda i: [SEALIFT, "--home", str(work / f"site{i}"), "import", str(bundle)],
+            lambda i: sealift_command(work / f"site{i}", "import", str(bundle)),
             lambda i: shutil.rmtree(work / f"site{i}"),
         ),
         Step(
@@ -241,27 +241,9 @@ def differential(
     build(client, new_tag, base, max(comp_mib // 4, 1))
     text = model.read_text().replace("version: 1.0.0", "version: 1.1.0")
     model.write_text(text.replace(f"image: {tags[0]}\n", f"image: {new_tag}\n"))
-    subprocess.run(
-        [SEALIFT, "--home", str(home), "publish", str(model), "--source", "engine"],
-        check=True,
-        capture_output=True,
-    )
+    sealift(home, "publish", str(model), "--source", "engine")
     diff = work / "diff.tar"
-    subprocess.run(
-        [
-            SEALIFT,
-            "--home",
-            str(home),
-            "export",
-            "bench:1.1.0",
-            "--since",
-            "1.0.0",
-            "-o",
-            str(diff),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    sealift(home, "export", "bench:1.1.0", "--since", "1.0.0", "-o", str(diff))
     market = Market(home / "store")
     v1, v2 = market.get("bench", "1.0.0"), market.get("bench", "1.1.0")
     changed = sum(

@@ -22,6 +22,15 @@ def check_replaceable(path: Path) -> None:
         raise UsageError(f"{path} is {kind}; give the path of a file to write")
 
 
+def check_output(path: Path) -> None:
+    """An output file the user named: its directory must exist (a mistyped mount point
+    must not quietly become a new directory on another disk) and it must be replaceable."""
+    directory = path.absolute().parent
+    if not directory.is_dir():
+        raise UsageError(f"directory {directory} does not exist; create it or give another path")
+    check_replaceable(path)
+
+
 def atomic_write(
     path: Path, data: bytes, *, tmp_dir: Path | None = None, mode: int = 0o644
 ) -> None:

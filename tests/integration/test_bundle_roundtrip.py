@@ -273,6 +273,13 @@ def test_outputs_refuse_to_replace_a_device_or_directory(vendor: Path, tmp_path:
     for args in (["export", "shop:1.0.0"], ["inventory"]):
         result = run_sealift(vendor, *args, "-o", str(outputs), check=False)
         assert result.returncode == 2 and "is a directory" in result.stderr, result.stderr
+    for bad, said in (
+        (["shop", "-o", str(tmp_path / "b.tar")], "error: 'shop' is not NAME:VERSION"),
+        (["shop:1.0.0", "-o", str(tmp_path / "typo" / "b.tar")], "error: directory "),
+    ):
+        result = run_sealift(vendor, "export", *bad, check=False)
+        assert result.returncode == 1 and result.stderr.startswith(said), result.stderr
+        assert "==>" not in result.stderr  # refused before anything was announced
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "out"]
     assert list(outputs.iterdir()) == []
 

@@ -7,17 +7,16 @@ import hashlib
 import os
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sealift.market import format as fmt
 from sealift.market.catalog import AppVersion, Market
+from sealift.market.publish import write_app_index
 from sealift.model.load import parse_model_text
 from sealift.model.normal import to_json, with_images
 from sealift.oci import media
 from sealift.oci.descriptor import Descriptor, Platform
-from sealift.oci.layout import Layout, canonical_json
+from sealift.oci.layout import Layout
 
 
 def layer(layout: Layout, data: bytes) -> Descriptor:
@@ -80,41 +79,7 @@ def publish_synthetic(
     model_json = to_json(model)
     if edit_model is not None:
         edit_model(model_json)
-    config_bytes = canonical_json(model_json)
-    config = Descriptor(fmt.APP_CONFIG, layout.put_bytes(config_bytes), len(config_bytes))
-    manifest = layout.put_json(
-        {
-            "schemaVersion": 2,
-            "mediaType": media.OCI_MANIFEST,
-            "artifactType": fmt.APP_ARTIFACT,
-            "config": config.to_json(),
-            "layers": [],
-        },
-        media.OCI_MANIFEST,
-    )
-    entries = [
-        Descriptor(
-            manifest.media_type,
-            manifest.digest,
-            manifest.size,
-            {fmt.ROLE: "model"},
-            artifact_type=fmt.APP_ARTIFACT,
-        ).to_json()
-    ]
-    entries += [d.with_annotations({fmt.COMPONENT: c}).to_json() for c, d in components.items()]
-    doc = {
-        "schemaVersion": 2,
-        "mediaType": media.OCI_INDEX,
-        "artifactType": fmt.APP_ARTIFACT,
-        "manifests": entries,
-        "annotations": {
-            fmt.APP_NAME: name,
-            fmt.APP_VERSION: version,
-            fmt.CREATED: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
-    }
-    desc = layout.put_json(doc, media.OCI_INDEX)
-    index = Descriptor(desc.media_type, desc.digest, desc.size, artifact_type=fmt.APP_ARTIFACT)
+    index = write_app_index(market.layout, model_json, components)
     if edit_model is None:
         return market.register(index)
     with layout.editing_entries() as named:

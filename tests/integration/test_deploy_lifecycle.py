@@ -164,6 +164,11 @@ def test_status_and_logs(site: tuple[Path, str, int]) -> None:
     http_get(port)
     logs = run_sealift(home, "logs", instance, "web", "--tail", "5")
     assert logs.returncode == 0
+    typo = run_sealift(home, "logs", instance, "wbe", check=False)
+    assert typo.returncode == 1
+    assert typo.stderr.strip() == (
+        f"error: {instance} has no component named 'wbe'; it has store, web"
+    )
 
 
 TICKER = f"""schema: sealift/v1

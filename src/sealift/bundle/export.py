@@ -21,7 +21,7 @@ from sealift.bundle.signing import sign
 from sealift.bundle.sink import FileSink, part_path
 from sealift.bundle.tarstream import TarWriter, archive_size
 from sealift.errors import SealiftError, StoreError
-from sealift.files import check_replaceable
+from sealift.files import check_output
 from sealift.market.catalog import Market
 from sealift.oci import media
 from sealift.oci.digest import digest_bytes
@@ -48,7 +48,7 @@ def export(
     key: Ed25519PrivateKey | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> ExportResult:
-    check_replaceable(target)
+    check_output(target)
     plan = plan_export(market, options)
     _check_store(market, plan)
     index_json = bundle_index(plan)

@@ -31,7 +31,7 @@ from sealift.errors import (
 from sealift.market import format as fmt
 from sealift.market.catalog import AppVersion, Market, preload_model_parser
 from sealift.oci.descriptor import Descriptor
-from sealift.oci.layout import MAX_JSON, children_of, is_container
+from sealift.oci.layout import MAX_JSON, children_of, walk_graph
 from sealift.progress import NO_PROGRESS, Progress
 from sealift.space import require_space
 
@@ -193,22 +193,20 @@ def _check_reachable(market: Market, staging: Staging, head: Head) -> None:
     listed = {b.digest: b.size for b in head.manifest.blobs}
     missing: set[str] = set()
     seen: set[str] = set()
-    stack = [head.refs[a.ref] for a in head.manifest.apps]
-    while stack:
-        desc = stack.pop()
-        if desc.digest in seen:
-            continue
+
+    def children(desc: Descriptor) -> list[Descriptor]:
+        if desc.digest in missing:
+            return []
+        return _children(market, staging, desc, desc.digest in listed)
+
+    for desc in walk_graph([head.refs[a.ref] for a in head.manifest.apps], children):
         seen.add(desc.digest)
-        in_bundle = desc.digest in listed
-        if in_bundle and listed[desc.digest] != desc.size:
+        if desc.digest in listed and listed[desc.digest] != desc.size:
             raise BundleError(
                 f"bundle is corrupt: blob {desc.digest[:19]}... has two different sizes"
             )
-        if not in_bundle and not market.layout.has_blob(desc.digest):
+        if desc.digest not in listed and not market.layout.has_blob(desc.digest):
             missing.add(desc.digest)
-            continue
-        if is_container(desc):
-            stack.extend(_children(market, staging, desc, in_bundle))
     unused = set(listed) - seen
     if unused:
         raise BundleError(

@@ -16,7 +16,7 @@ from sealift.bundle.signing import trusted_keys, verify
 from sealift.errors import BundleError, SignatureError
 from sealift.market.format import COMPONENT
 from sealift.oci.descriptor import Descriptor
-from sealift.oci.layout import MAX_JSON, children_of, is_container
+from sealift.oci.layout import MAX_JSON, children_of, walk_graph
 from sealift.progress import NO_PROGRESS, Progress
 
 
@@ -158,19 +158,11 @@ def _app_info(docs: _Docs, head: Head, app: bm.AppRef) -> AppInfo:
 
 def _component(docs: _Docs, entry: Descriptor, listed: set[str]) -> ComponentInfo:
     size, complete = 0, True
-    seen: set[str] = set()
-    stack = [entry]
-    while stack:
-        desc = stack.pop()
-        if desc.digest in seen:
-            continue
-        seen.add(desc.digest)
-        if desc.digest not in listed:
+    for desc in walk_graph([entry], lambda d: docs.children(d) if d.digest in listed else []):
+        if desc.digest in listed:
+            size += desc.size
+        else:
             complete = False
-            continue
-        size += desc.size
-        if is_container(desc):
-            stack.extend(docs.children(desc))
     try:
         platforms = [str(p) for p in image_platforms(docs, entry)]
     except (BundleError, KeyError, TypeError):

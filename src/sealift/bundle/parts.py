@@ -77,21 +77,14 @@ class PartsReader(io.RawIOBase):
 
     def part_at(self, offset: int) -> Path:
         """The file that holds byte `offset` of the whole stream."""
-        for path, start, size in zip(self.paths, self._starts, self._sizes, strict=True):
-            if offset < start + size:
-                return path
-        return self.paths[-1]
+        return self.paths[self._locate(offset)]
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         if self._pos >= self.total:
             return 0
-        index = self._locate(self._pos)
-        if index != self._index:
-            self._open(index)
-        assert self._file is not None
-        self._file.seek(self._pos - self._starts[index])
-        want = min(len(buffer), self._starts[index] + self._sizes[index] - self._pos)
-        n = self._file.readinto(memoryview(buffer)[:want])
+        file, inside, want = self._here(len(buffer))
+        file.seek(inside)
+        n = file.readinto(memoryview(buffer)[:want])
         self._pos += n
         return n
 
@@ -100,14 +93,20 @@ class PartsReader(io.RawIOBase):
         inside the kernel (no copy through Python); return how many (0 at the end)."""
         if self._pos >= self.total:
             return 0
-        index = self._locate(self._pos)
-        if index != self._index:
-            self._open(index)
-        assert self._file is not None
-        want = min(count, self._starts[index] + self._sizes[index] - self._pos)
-        n = copy_range(self._file.fileno(), self._pos - self._starts[index], fd, offset, want)
+        file, inside, want = self._here(count)
+        n = copy_range(file.fileno(), inside, fd, offset, want)
         self._pos += n
         return n
+
+    def _here(self, count: int) -> tuple[io.BufferedReader, int, int]:
+        """The part holding the current position (opened), the position inside it, and
+        how many of `count` bytes that part still has."""
+        index = self._locate(self._pos)
+        if index != self._index or self._file is None:
+            self._open(index)
+        assert self._file is not None
+        start = self._starts[index]
+        return self._file, self._pos - start, min(count, start + self._sizes[index] - self._pos)
 
     def _locate(self, offset: int) -> int:
         for i in range(len(self.paths)):

@@ -117,8 +117,13 @@ def export_cmd(
     from sealift.bundle import inventory as inv
     from sealift.bundle.export import ExportOptions, export
     from sealift.bundle.signing import load_private
+    from sealift.files import check_output
     from sealift.market.catalog import Market
+    from sealift.market.format import split_ref
 
+    for ref in refs:  # mistakes in the command line are refused before anything is announced
+        split_ref(ref)
+    check_output(output)
     options = ExportOptions(
         list(refs), list(platforms), list(since), inv.read(for_inventory) if for_inventory else None
     )

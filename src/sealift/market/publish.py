@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sealift.errors import AlreadyExistsError, SealiftError
 from sealift.market import format as fmt
@@ -87,19 +88,25 @@ def _write_app_index(layout: Layout, model: AppModel, images: _Images) -> Descri
         name: pinned(c.image, images.copied[c.image].descriptor.digest)
         for name, c in model.components.items()
     }
-    model_manifest = _write_model_manifest(layout, with_images(model, pins))
-    entries = [model_manifest.to_json()]
-    for name, component in model.components.items():
-        image = images.copied[component.image].descriptor
-        entries.append(image.with_annotations({fmt.COMPONENT: name}).to_json())
+    components = {name: images.copied[c.image].descriptor for name, c in model.components.items()}
+    return write_app_index(layout, to_json(with_images(model, pins)), components)
+
+
+def write_app_index(
+    layout: Layout, model_json: dict[str, Any], components: dict[str, Descriptor]
+) -> Descriptor:
+    """Store an app version: its normalized, pinned model and its component images (all
+    in the store already) under one OCI index; the index's descriptor, not yet named."""
+    entries = [_write_model_manifest(layout, model_json).to_json()]
+    entries += [d.with_annotations({fmt.COMPONENT: n}).to_json() for n, d in components.items()]
     doc = {
         "schemaVersion": 2,
         "mediaType": media.OCI_INDEX,
         "artifactType": fmt.APP_ARTIFACT,
         "manifests": entries,
         "annotations": {
-            fmt.APP_NAME: model.name,
-            fmt.APP_VERSION: model.version,
+            fmt.APP_NAME: model_json["name"],
+            fmt.APP_VERSION: model_json["version"],
             fmt.CREATED: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
     }
@@ -107,8 +114,8 @@ def _write_app_index(layout: Layout, model: AppModel, images: _Images) -> Descri
     return Descriptor(desc.media_type, desc.digest, desc.size, artifact_type=fmt.APP_ARTIFACT)
 
 
-def _write_model_manifest(layout: Layout, model: AppModel) -> Descriptor:
-    config_bytes = canonical_json(to_json(model))
+def _write_model_manifest(layout: Layout, model_json: dict[str, Any]) -> Descriptor:
+    config_bytes = canonical_json(model_json)
     config = Descriptor(fmt.APP_CONFIG, layout.put_bytes(config_bytes), len(config_bytes))
     empty = Descriptor(media.OCI_EMPTY, layout.put_bytes(EMPTY_JSON), len(EMPTY_JSON))
     manifest = {

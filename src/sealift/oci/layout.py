@@ -10,7 +10,7 @@ import contextlib
 import fcntl
 import json
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -229,16 +229,7 @@ class Layout:
 
     def walk(self, desc: Descriptor) -> Iterator[Descriptor]:
         """`desc` and every descriptor reachable from it, each blob once."""
-        seen: set[str] = set()
-        stack = [desc]
-        while stack:
-            current = stack.pop()
-            if current.digest in seen:
-                continue
-            seen.add(current.digest)
-            yield current
-            if is_container(current):
-                stack.extend(reversed(self.children(current)))
+        return walk_graph([desc], self.children)
 
     def referenced_blobs(self) -> set[str]:
         out: set[str] = set()
@@ -257,6 +248,24 @@ class Layout:
                 count += 1
             shutil.rmtree(self.tmp_dir, ignore_errors=True)
             return count, freed
+
+
+def walk_graph(
+    roots: Iterable[Descriptor], children: Callable[[Descriptor], list[Descriptor]]
+) -> Iterator[Descriptor]:
+    """Every descriptor reachable from `roots`, each blob once, depth first in order.
+    `children` is asked for manifests and indexes only, after the caller has seen them;
+    an empty answer ends the walk there (a blob that is not at hand)."""
+    seen: set[str] = set()
+    stack = list(reversed(list(roots)))
+    while stack:
+        current = stack.pop()
+        if current.digest in seen:
+            continue
+        seen.add(current.digest)
+        yield current
+        if is_container(current):
+            stack.extend(reversed(children(current)))
 
 
 def is_container(desc: Descriptor) -> bool:

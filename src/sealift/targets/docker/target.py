@@ -150,7 +150,13 @@ class DockerTarget:
     def logs(self, instance: str, component: str, tail: int, follow: bool) -> Iterator[str]:
         found = ctr.containers_of(self.client, instance, component)
         if not found:
-            raise DeployError(f"{instance} has no running component named {component!r}")
+            have = sorted(
+                {c.labels.get(L.COMPONENT, "?") for c in ctr.containers_of(self.client, instance)}
+            )
+            raise DeployError(
+                f"{instance} has no component named {component!r}"
+                + (f"; it has {', '.join(have)}" if have else "")
+            )
         return read_logs(found, tail, follow)
 
     def remove(self, instance: str, purge: bool) -> list[str]:
