@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import docker
-import yaml
 from docker.models.containers import Container
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +31,7 @@ from sealift.market.catalog import Market  # noqa: E402
 from sealift.market.publish import PublishOptions, publish  # noqa: E402
 from sealift.model.load import parse_model_text  # noqa: E402
 from sealift.targets.factory import get_target  # noqa: E402
+from sealift.yamltext import dump_yaml  # noqa: E402
 
 IMAGE = "sl-dep-bench:1"
 COUNT, PER_LEVEL = 20, 5
@@ -57,7 +57,7 @@ def model_text(version: str, changed: str = "") -> str:
             "env": {"VERSION": version if name == changed else "1"},
             "health": {"tcp": {"port": 8080}, "interval": "100ms"},
         }
-    return yaml.safe_dump(
+    return dump_yaml(
         {"schema": "sealift/v1", "name": "benchapp", "version": version, "components": components}
     )
 

@@ -1,13 +1,18 @@
 """Benchmark: copying a large image into the store, from the engine and from a registry,
 against `docker save -o` and `skopeo copy docker://... oci:...` of the same image.
 
-    .venv/bin/python bench/publish.py [--size-mib 1024]
+    .venv/bin/python bench/publish.py [--size-mib 1024] [--content files|random]
 
-Builds an image of incompressible random data in a few layers, pushes it to a
-docker-registry on 127.0.0.1, runs each contender in its own child process (peak RSS
-from os.wait4), prints a table, and removes everything it made. The engine copy runs
-twice into the same store: the second shows republishing (layers reused, not
-compressed again).
+Builds an image of a few layers, pushes it to a docker-registry on 127.0.0.1, runs
+each contender in its own child process (peak RSS from os.wait4), prints a table, and
+removes everything it made. The engine copy runs twice into the same store: the second
+shows republishing (layers reused, not compressed again).
+
+`--content files` (the default) fills each layer with one file holding the bytes of real
+files (a tar of /usr: compressible like a real image, deflate does real work); `--content
+tree` with real files of /usr (thousands per layer, as a real image: the engine's own
+export work grows with the count); `--content random` with incompressible random data
+(stored, not deflated: measures the I/O path alone).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,13 +53,14 @@ class Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--content", choices=["files", "tree", "random"], default="files")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
         return
     with tempfile.TemporaryDirectory(prefix="sl-src-bench-") as tmp:
-        _bench(args.size_mib, Path(tmp))
+        _bench(args.size_mib, args.content, Path(tmp))
 
 
 def _child(source: str, ref: str, store: str) -> None:
@@ -64,12 +71,12 @@ def _child(source: str, ref: str, store: str) -> None:
     print(copied.size)
 
 
-def _bench(size_mib: int, tmp: Path) -> None:
+def _bench(size_mib: int, content: str, tmp: Path) -> None:
     client = docker.from_env(timeout=600)
     registry = _start_registry(tmp)
     try:
-        print(f"building a {size_mib} MiB image ({LAYERS} random layers) ...", flush=True)
-        _build(client, size_mib, tmp)
+        print(f"building a {size_mib} MiB image ({LAYERS} layers of {content}) ...", flush=True)
+        _build(client, size_mib, content, tmp)
         remote = f"{registry[0]}/bench/big:1"
         print(f"pushing it to {remote} ...", flush=True)
         _run(
@@ -82,7 +89,7 @@ def _bench(size_mib: int, tmp: Path) -> None:
             ]
         )
         results = _measure(remote, tmp)
-        _print_table(results, size_mib)
+        _print_table(results, size_mib, content)
     finally:
         registry[1].terminate()
         registry[1].wait(timeout=10)
@@ -126,7 +133,7 @@ def _timed(what: str, cmd: list[str]) -> Result:
     return Result(what, seconds, usage.ru_maxrss / 1024)
 
 
-def _print_table(results: list[Result], size_mib: int) -> None:
+def _print_table(results: list[Result], size_mib: int, content: str) -> None:
     mb = size_mib * 1024 * 1024 / 1e6
     save = next(r for r in results if r.what.startswith("docker save"))
     skopeo = next(r for r in results if r.what.startswith("skopeo"))
@@ -134,7 +141,12 @@ def _print_table(results: list[Result], size_mib: int) -> None:
         f"{'what':34} {'seconds':>8} {'MB/s':>8} {'peak RSS MB':>12} "
         f"{'x docker save':>14} {'x skopeo':>9}"
     )
-    print(f"\nimage: {size_mib} MiB of random data in {LAYERS} layers\n{head}\n{'-' * len(head)}")
+    what = {
+        "files": "bytes of files under /usr (one file per layer)",
+        "tree": "real files under /usr (a directory tree per layer)",
+        "random": "random data (one file per layer)",
+    }[content]
+    print(f"\nimage: {size_mib} MiB of {what} in {LAYERS} layers\n{head}\n{'-' * len(head)}")
     for r in results:
         print(
             f"{r.what:34} {r.seconds:8.1f} {mb / r.seconds:8.1f} {r.peak_rss_mb:12.1f} "
@@ -143,19 +155,18 @@ def _print_table(results: list[Result], size_mib: int) -> None:
     print("(ratios are time ratios; docker save's RSS is the CLI's, the daemon does the work)")
 
 
-def _build(client: docker.DockerClient, size_mib: int, tmp: Path) -> None:
+def _build(client: docker.DockerClient, size_mib: int, content: str, tmp: Path) -> None:
     context = tmp / "context.tar"
     per_layer = size_mib * 1024 * 1024 // LAYERS
     lines = ["FROM scratch", "COPY busybox /bin/busybox"]
-    with tarfile.open(context, "w") as tar:
+    files = _usr_files()
+    with tarfile.open(context, "w") as tar, _source(content) as read:
         tar.add(str(busybox_for("amd64")), arcname="busybox")
         for i in range(LAYERS):
-            part = tmp / f"part{i}"
-            with part.open("wb") as f:
-                for _ in range(per_layer // (1 << 20)):
-                    f.write(os.urandom(1 << 20))
-            tar.add(str(part), arcname=f"part{i}")
-            part.unlink()
+            if content == "tree":
+                _add_tree(tar, files, f"part{i}", per_layer)
+            else:
+                _add_part(tar, read, tmp / f"part{i}", per_layer)
             lines.append(f"COPY part{i} /data/part{i}")
         dockerfile = ("\n".join(lines) + "\n").encode()
         info = tarfile.TarInfo("Dockerfile")
@@ -164,6 +175,61 @@ def _build(client: docker.DockerClient, size_mib: int, tmp: Path) -> None:
     with context.open("rb") as f:
         client.images.build(fileobj=f, custom_context=True, tag=TAG, rm=True, forcerm=True)
     context.unlink()
+
+
+def _add_part(tar: tarfile.TarFile, read: Callable[[int], bytes], part: Path, size: int) -> None:
+    """One file of `size` bytes from `read`."""
+    with part.open("wb") as f:
+        for _ in range(size // (1 << 20)):
+            f.write(read(1 << 20))
+    tar.add(str(part), arcname=part.name)
+    part.unlink()
+
+
+def _add_tree(tar: tarfile.TarFile, files: Iterator[Path], arcname: str, size: int) -> None:
+    """Real files of /usr (the next ones), about `size` bytes, under `arcname`/."""
+    added = 0
+    while added < size:
+        path = next(files, None)
+        if path is None:
+            raise SystemExit("/usr holds too few files for this size; use a smaller --size-mib")
+        tar.add(str(path), arcname=f"{arcname}/{path.relative_to('/usr')}", recursive=False)
+        added += path.stat().st_size
+
+
+def _usr_files() -> Iterator[Path]:
+    """Regular readable files under /usr, in a stable order."""
+    for root, dirs, names in os.walk("/usr"):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(root) / name
+            if path.is_file() and not path.is_symlink() and os.access(path, os.R_OK):
+                yield path
+
+
+@contextlib.contextmanager
+def _source(content: str) -> Iterator[Callable[[int], bytes]]:
+    """Where layer bytes come from: os.urandom, or one pass of `tar c /usr` (each layer
+    different bytes, compressible like real files)."""
+    if content != "files":
+        yield os.urandom
+        return
+    proc = subprocess.Popen(
+        ["tar", "cf", "-", "/usr"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    assert proc.stdout is not None
+
+    def read(n: int) -> bytes:
+        data = proc.stdout.read(n) if proc.stdout else b""
+        if len(data) < n:
+            raise SystemExit("/usr holds too few bytes for this size; use a smaller --size-mib")
+        return data
+
+    try:
+        yield read
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def _start_registry(tmp: Path) -> tuple[str, subprocess.Popen[bytes]]:

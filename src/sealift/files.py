@@ -1,4 +1,5 @@
-"""Writing small files atomically: a reader sees the old file or the new one, never half."""
+"""Small files: read with a size limit, written atomically (a reader sees the old file or the
+new one, never half)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,27 @@ import tempfile
 from pathlib import Path
 
 from sealift.errors import UsageError
+from sealift.space import human_size
+
+MODEL_LIMIT = 4 * 1024**2
+"""The largest app model or values file read (configs are carried inside it)."""
+INPUT_LIMIT = 16 * 1024**2
+"""The largest compose file or Kubernetes manifest `convert` reads."""
+
+
+def read_text_limited(path: Path, limit: int, what: str) -> str:
+    """The UTF-8 text of a file a user named, refused before it is parsed (or read whole)
+    when it is over `limit` bytes; `what` names the kind of file ("an app model").
+    OSError and UnicodeDecodeError are left to the caller, which knows what to suggest."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        data = handle.read(limit + 1) if size <= limit else b""
+    if size > limit or len(data) > limit:
+        raise UsageError(
+            f"{path} is larger than {human_size(limit)}, the most sealift reads for {what}; "
+            "check that it is the right file"
+        )
+    return data.decode("utf-8")
 
 
 def check_replaceable(path: Path) -> None:

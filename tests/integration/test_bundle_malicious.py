@@ -18,9 +18,9 @@ from sealift.bundle.importer import ImportOptions, import_bundle
 from sealift.bundle.sink import FileSink
 from sealift.bundle.tarstream import TarWriter, archive_size
 from sealift.errors import BundleError
+from sealift.formats import canonical_json
 from sealift.market.catalog import Market
 from sealift.oci.digest import digest_bytes
-from sealift.oci.layout import canonical_json
 from tests.conftest import run_sealift
 from tests.integration.test_bundle_support import (
     image,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import docker
 import pytest
-import yaml
 
+from sealift.yamltext import dump_yaml
 from tests.conftest import free_port, run_sealift
 from tests.imagebuild import build_image
 from tests.integration.test_deploy_support import WEB_CMD, cleanup, http_get
@@ -43,7 +43,7 @@ def test_arm64_install(arm_image: str, tmp_path: Path, docker_client: docker.Doc
             }
         },
     }
-    (tmp_path / "armapp.yaml").write_text(yaml.safe_dump(model))
+    (tmp_path / "armapp.yaml").write_text(dump_yaml(model))
     run_sealift(home, "publish", str(tmp_path / "armapp.yaml"), "--platform", "linux/arm64")
     docker_client.images.remove(arm_image, force=True)  # install must load it from the store
     run_sealift(

@@ -4,12 +4,10 @@ unknown names, a concurrent second operation, SIGINT during an upgrade."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -26,13 +24,16 @@ from tests.integration.test_deploy_support import (  # noqa: F401 - fixtures
     install,
     market_home,
     site,
+    wait_pending,
 )
 
 
-def test_engine_unreachable(site: tuple[Path, str, int], tmp_path: Path) -> None:
-    home, instance, port = site
+def _install_without_engine(home: Path, instance: str, port: int, *extra: str) -> list[str]:
+    """stderr of an install against a socket nobody listens on, without progress lines."""
+    dead = home.parent / "dead.sock"
     result = run_sealift(
         home,
+        *extra,
         "install",
         "sldapp:1.0.0",
         "--name",
@@ -40,11 +41,26 @@ def test_engine_unreachable(site: tuple[Path, str, int], tmp_path: Path) -> None
         "--set",
         f"port={port}",
         check=False,
-        env={"DOCKER_HOST": f"unix://{tmp_path}/dead.sock"},
+        env={"DOCKER_HOST": f"unix://{dead}", "SEALIFT_DEBUG": ""},
     )
     assert result.returncode == 1
-    assert "error: the Docker engine is not reachable" in result.stderr
     assert "Traceback" not in result.stderr
+    return [line for line in result.stderr.splitlines() if not line.startswith(("==> ", "    "))]
+
+
+def test_engine_unreachable(site: tuple[Path, str, int]) -> None:
+    home, instance, port = site
+    assert _install_without_engine(home, instance, port) == [
+        f"error: the Docker engine is not reachable at unix://{home.parent}/dead.sock "
+        "(no such socket): start dockerd, or point DOCKER_HOST at a running engine"
+    ]
+    lines = _install_without_engine(home, instance, port, "--debug")
+    error = next(i for i, line in enumerate(lines) if line.startswith("error: "))
+    assert lines[error].startswith("error: the Docker engine is not reachable")
+    causes = lines[error + 1 :]
+    assert causes and all(line.startswith("  caused by ") for line in causes)
+    assert "FileNotFoundError" in causes[-1]
+    assert any(line.startswith("debug: ") for line in lines[:error])
 
 
 def test_port_in_use(site: tuple[Path, str, int], docker_client: docker.DockerClient) -> None:
@@ -118,25 +134,12 @@ def _start_bad_upgrade(home: Path, instance: str) -> subprocess.Popen[str]:
     )
 
 
-def _wait_pending(home: Path, instance: str) -> None:
-    """Until the upgrade has recorded its revision (read from state.db: fast, so that a
-    signal can be sent while the upgrade is still replacing containers)."""
-    query = "SELECT 1 FROM revisions WHERE installation = ? AND status = 'pending'"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with contextlib.closing(sqlite3.connect(home / "state.db", timeout=5)) as db:
-            if db.execute(query, (instance,)).fetchone():
-                return
-        time.sleep(0.02)
-    raise AssertionError("the upgrade never started")
-
-
 def test_concurrent_operation_refused(site: tuple[Path, str, int]) -> None:
     home, instance, port = site
     install(home, instance, port)
     upgrade = _start_bad_upgrade(home, instance)
     try:
-        _wait_pending(home, instance)
+        wait_pending(home, instance)
         second = run_sealift(home, "rollback", instance, check=False)
         assert second.returncode == 1
         assert f"another operation is running on {instance}: upgrade" in second.stderr
@@ -147,19 +150,33 @@ def test_concurrent_operation_refused(site: tuple[Path, str, int]) -> None:
         upgrade.communicate(timeout=60)
 
 
-@pytest.mark.parametrize("delay", [0.15, 1.5], ids=["replacing-web", "health-gate"])
-def test_sigint_during_upgrade_restores(site: tuple[Path, str, int], delay: float) -> None:
-    """Ctrl-C while web is being replaced (old container stopping) or while the new one
-    waits for its gate: either way the restored web answers as soon as the command ends."""
+@pytest.mark.parametrize(
+    ("delay", "signum"),
+    [
+        (0.15, signal.SIGINT),
+        (1.5, signal.SIGINT),
+        (0.15, signal.SIGTERM),
+        (1.5, signal.SIGHUP),
+    ],
+    ids=["replacing-web-int", "health-gate-int", "replacing-web-term", "health-gate-hup"],
+)
+def test_signal_during_upgrade_restores(
+    site: tuple[Path, str, int], delay: float, signum: signal.Signals
+) -> None:
+    """Ctrl-C, SIGTERM or SIGHUP (an SSH session dropping) while web is being replaced (old
+    container stopping) or while the new one waits for its gate: either way the restored
+    web answers as soon as the command ends, which says so in one line."""
     home, instance, port = site
     install(home, instance, port)
     upgrade = _start_bad_upgrade(home, instance)
-    _wait_pending(home, instance)
+    wait_pending(home, instance)
     time.sleep(delay)
-    upgrade.send_signal(signal.SIGINT)
+    upgrade.send_signal(signum)
     _, err = upgrade.communicate(timeout=60)
-    assert upgrade.returncode != 0
-    assert "interrupted" in err and "restored revision 1" in err
+    assert upgrade.returncode == 128 + signum
+    assert "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if line.startswith("error:")]
+    assert "interrupted" in line and "restored revision 1" in line
     assert http_get(port, attempts=1) == "hello v1"
     assert [r["status"] for r in history(home, instance)] == ["deployed", "failed"]
 
@@ -178,15 +195,46 @@ def test_stopped_component_is_recreated(
     assert http_get(port, attempts=1) == "hello v1"
 
 
-def test_crashed_operation_is_shown_and_recovered(site: tuple[Path, str, int]) -> None:
+@pytest.mark.parametrize("next_command", ["status", "rollback"])
+def test_crashed_operation_is_recovered_by_the_next_command(
+    site: tuple[Path, str, int], next_command: str
+) -> None:
+    """kill -9 mid-upgrade: the next command (status too, as it promises) restores the
+    revision that ran before; `rollback INSTANCE` then says it runs again."""
     home, instance, port = site
     install(home, instance, port)
     upgrade = _start_bad_upgrade(home, instance)
-    _wait_pending(home, instance)
+    wait_pending(home, instance)
+    time.sleep(0.5)  # into the replacing of web
     upgrade.kill()
     upgrade.communicate(timeout=30)
-    status = json.loads(run_sealift(home, "status", instance, "--json").stdout)[0]
-    assert status["status"].startswith("interrupted")
-    run_sealift(home, "rollback", instance, "1", "--timeout", "60s")
-    assert [r["status"] for r in history(home, instance)] == ["superseded", "failed", "deployed"]
+    extra = ["--json"] if next_command == "status" else ["--timeout", "60s"]
+    result = run_sealift(home, next_command, instance, *extra)
+    if next_command == "status":
+        status = json.loads(result.stdout)[0]
+        assert (status["revision"], status["status"]) == (1, "failed")
+        assert {c["component"]: c["health"] for c in status["components"]} == {
+            "store": "healthy",
+            "web": "healthy",
+        }
+    else:
+        assert f"{instance} runs sldapp:1.0.0 again (revision 1)" in result.stderr
+    assert http_get(port, attempts=1) == "hello v1"
+    revisions = history(home, instance)
+    assert [r["status"] for r in revisions] == ["deployed", "failed"]
+    assert "died before finishing" in revisions[1]["message"]
+    assert "restored revision 1" in revisions[1]["message"]
+
+
+def test_rollback_right_after_a_first_upgrade(site: tuple[Path, str, int]) -> None:
+    home, instance, port = site
+    install(home, instance, port)
+    run_sealift(home, "upgrade", instance, "1.1.0", "--timeout", "60s")
+    assert http_get(port) == "hello v2"
+    run_sealift(home, "rollback", instance, "--timeout", "60s")
     assert http_get(port) == "hello v1"
+    assert [r["status"] for r in history(home, instance)] == [
+        "superseded",
+        "superseded",
+        "deployed",
+    ]

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -14,8 +15,8 @@ from typing import Any
 
 import docker
 import pytest
-import yaml
 
+from sealift.yamltext import dump_yaml
 from tests.conftest import free_port, run_sealift
 from tests.imagebuild import build_image
 
@@ -81,7 +82,7 @@ VERSIONS = {
 def publish_versions(home: Path, work: Path) -> None:
     for version, model in VERSIONS.items():
         path = work / f"sldapp-{version}.yaml"
-        path.write_text(yaml.safe_dump(model))
+        path.write_text(dump_yaml(model))
         run_sealift(home, "publish", str(path))
 
 
@@ -171,3 +172,20 @@ def install(home: Path, instance: str, port: int, version: str = "1.0.0") -> Non
         "--timeout",
         "60s",
     )
+
+
+def wait_pending(home: Path, instance: str) -> None:
+    """Until the operation has recorded its revision (read from state.db: fast, so that a
+    signal can be sent while the upgrade is still replacing containers)."""
+    query = "SELECT 1 FROM revisions WHERE installation = ? AND status = 'pending'"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if (home / "state.db").exists():
+            with (
+                contextlib.closing(sqlite3.connect(home / "state.db", timeout=5)) as db,
+                contextlib.suppress(sqlite3.OperationalError),  # tables not made yet
+            ):
+                if db.execute(query, (instance,)).fetchone():
+                    return
+        time.sleep(0.02)
+    raise AssertionError("the upgrade never started")

@@ -18,7 +18,7 @@ import pytest
 
 from imagebuild import build_image, run_output
 from sealift.errors import EngineError, NotFoundError, PlatformError
-from sealift.oci import engine, spool
+from sealift.oci import enginesource, spool
 from sealift.oci.copy import copy_image
 from sealift.oci.descriptor import Platform
 from sealift.oci.layout import Layout
@@ -201,7 +201,7 @@ def test_copying_the_same_image_again_reads_and_compresses_nothing(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the image was read from the engine again")
 
-    monkeypatch.setattr(engine, "read_save_stream", refuse)
+    monkeypatch.setattr(enginesource, "read_save_stream", refuse)
     monkeypatch.setattr(spool, "gzip_chunks", refuse)
     second = copy_image(layout, image, source="engine")
     assert second.descriptor == first.descriptor
@@ -221,7 +221,7 @@ def test_image_sharing_layers_with_the_store_compresses_only_new_layers(
             archives.append(read_save_stream(*args, **kwargs))
             return archives[-1]
 
-        monkeypatch.setattr(engine, "read_save_stream", recording)
+        monkeypatch.setattr(enginesource, "read_save_stream", recording)
         copied = copy_image(layout, other, source="engine")
     finally:
         docker_client.images.remove(other, force=True)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from sealift.cli import commands
@@ -58,3 +59,48 @@ def test_a_malformed_value_is_refused_before_anything_is_announced(tmp_path: Pat
     assert proc.stderr.strip().splitlines() == [
         "error: --set 'no-equals-sign' is not KEY=VALUE (for example public_port=8080)"
     ]
+
+
+def test_every_command_has_a_summary_for_the_help_listing() -> None:
+    assert sorted(commands.SUMMARIES) == sorted(commands.MODULES)
+
+
+@pytest.mark.parametrize("limit", [20, 45, 74, 200])
+def test_help_listing_shows_what_each_command_itself_would(limit: int) -> None:
+    for name in commands.MODULES:
+        command = commands.load(name)
+        assert command is not None
+        assert commands.short_help(name, limit) == command.get_short_help_str(limit)
+
+
+def test_help_imports_no_command_module() -> None:
+    code = (
+        "import sys\nfrom sealift.cli.main import main\ntry:\n    main(['--help'])\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.endswith('_cmd') or m in HEAVY))"
+    )
+    heavy = "HEAVY = {'docker', 'pydantic', 'httpx', 'rich', 'cryptography', 'sqlite3', 'yaml'}\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", heavy + code], capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+HEAVY = ("docker", "pydantic", "httpx", "rich", "cryptography")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["market", "list", "--json"], ["status", "--json"], ["history", "nothing", "--json"]],
+)
+def test_read_only_commands_import_no_heavy_library(args: list[str], tmp_path: Path) -> None:
+    """Start-up time: a read-only command on a home with nothing in it (status then needs
+    no engine) loads none of these (bench/cli.py measures the time)."""
+    code = (
+        "import sys\nfrom sealift.cli.main import main\ntry:\n"
+        f"    main(['--home', {str(tmp_path)!r}, *{args!r}])\n"
+        "except SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

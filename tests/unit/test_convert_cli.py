@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import yaml
-
 from sealift.model.load import parse_model_text
+from sealift.yamltext import load_yaml
 from tests.conftest import run_sealift
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -29,11 +28,11 @@ def test_convert_compose_dir_writes_valid_model(home: Path, tmp_path: Path) -> N
         "shop",
     )
     text = output.read_text()
-    assert list(yaml.safe_load(text)) == ["schema", "name", "version", "parameters", "components"]
+    assert list(load_yaml(text).data) == ["schema", "name", "version", "parameters", "components"]
     model = parse_model_text(text, str(output))
     assert model.name == "shop"
     assert model.components["proxy"].configs[0].path == "/etc/nginx/nginx.conf"
-    assert "warning: services.worker: not mapped: cap_add" in result.stderr.splitlines()
+    assert "warning: services.proxy: not mapped: logging" in result.stderr.splitlines()
     assert result.stdout == ""
     assert [p.name for p in output.parent.iterdir()] == ["sealift.yaml"]  # no temp file left
 
@@ -61,3 +60,34 @@ def test_convert_error_is_one_line(home: Path, tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "error: services.web: has neither `image` nor `build`; give it an image"
     ]
+
+
+def test_convert_with_env_files_and_shell_variables(home: Path, tmp_path: Path) -> None:
+    project = tmp_path / "mattermost"
+    shutil.copytree(FIXTURES / "compose" / "mattermost", project)
+    (tmp_path / "tag.env").write_text("MATTERMOST_IMAGE_TAG=9.11.1\nTZ=${SITE_TZ}\n")
+    compose = str(project / "docker-compose.yml")
+    failed = run_sealift(home, "convert", compose, check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines() == [
+        "error: services.postgres.volumes[0]: required variable POSTGRES_DATA_PATH is not "
+        "set; set it in the environment, in .env or in a file given with --env-file"
+    ]
+    result = run_sealift(
+        home,
+        "convert",
+        compose,
+        "--env-file",
+        str(project / "env.example"),
+        "--env-file",
+        str(tmp_path / "tag.env"),
+        env={"SITE_TZ": "Europe/Paris", "APP_PORT": "8443"},
+    )
+    model = parse_model_text(result.stdout)
+    assert model.name == "mattermost"
+    assert model.components["mattermost"].image == "mattermost/mattermost-enterprise-edition:9.11.1"
+    data = load_yaml(result.stdout).data
+    assert data["parameters"]["TZ"]["default"] == "Europe/Paris"  # env file value, from shell
+    assert data["parameters"]["APP_PORT"]["default"] == 8443  # the shell wins
+    assert data["parameters"]["SES_USER"]["default"] == ""
+    assert "warning: services.mattermost: not mapped: pids_limit, tmpfs" in result.stderr

@@ -101,9 +101,13 @@ def test_ports_short_long_ranges_and_override(comps: dict[str, Any]) -> None:
 
 
 def test_depends_on_list_and_conditions(comps: dict[str, Any]) -> None:
-    assert comps["web"]["depends_on"] == ["db", "cache"]
-    assert comps["worker"]["depends_on"] == ["db", "cache"]
-    assert comps["proxy"]["depends_on"] == ["web"]
+    started = {"condition": "started"}
+    assert comps["web"]["depends_on"] == ["db", {"component": "cache", **started}]
+    assert comps["worker"]["depends_on"] == [
+        {"component": "db", **started},
+        {"component": "cache", **started},
+    ]
+    assert comps["proxy"]["depends_on"] == [{"component": "web", **started}]
 
 
 def test_volumes_bind_files_and_secrets(webapp: ConversionResult, comps: dict[str, Any]) -> None:
@@ -113,9 +117,18 @@ def test_volumes_bind_files_and_secrets(webapp: ConversionResult, comps: dict[st
     nginx_conf = comps["proxy"]["configs"][0]
     assert nginx_conf["path"] == "/etc/nginx/nginx.conf"
     assert "proxy_pass http://web:8000" in nginx_conf["content"]
-    secret = {"path": "/run/secrets/db_password", "content": "s3cret-db\n", "mode": "0400"}
+    secret = {
+        "path": "/run/secrets/db_password",
+        "content": "s3cret-db\n",
+        "secret": True,
+        "mode": "0400",
+    }
     assert secret in comps["db"]["configs"]
-    assert any("nginx/html is a directory" in w for w in webapp.warnings)
+    html = {"name": "nginx-html", "path": "/usr/share/nginx/html", "read_only": True}
+    assert html in comps["proxy"]["volumes"]
+    assert any(
+        "host directory ./nginx/html becomes the persistent volume" in w for w in webapp.warnings
+    )
 
 
 def test_healthchecks(comps: dict[str, Any]) -> None:
@@ -132,20 +145,22 @@ def test_healthchecks(comps: dict[str, Any]) -> None:
     assert comps["cache"]["health"]["exec"]["command"][-1] == "redis-cli ping || exit 1"
 
 
-def test_deploy_restart_user_labels(comps: dict[str, Any]) -> None:
+def test_deploy_restart_user_labels(webapp: ConversionResult, comps: dict[str, Any]) -> None:
     web = comps["web"]
-    assert web["replicas"] == 2
+    assert web["replicas"] == 1  # two replicas cannot share host port 8000
+    assert any("2 replicas cannot share the published host port" in w for w in webapp.warnings)
     assert web["resources"] == {"cpu": "500m", "memory": "512Mi"}
     assert web["user"] == "1000:1000"
     assert web["working_dir"] == "/srv/app"
     assert web["labels"] == {"com.example.team": "shop"}
     assert comps["worker"]["restart"] == "on-failure"
     assert comps["proxy"]["restart"] == "unless-stopped"
+    assert comps["web"]["restart"] == "no"  # Compose's default, written out
     assert comps["cache"]["command"] == ["redis-server", "--save", "60", "1"]  # override wins
 
 
 def test_unmapped_keys_are_one_warning_per_component(webapp: ConversionResult) -> None:
-    assert "services.worker: not mapped: cap_add" in webapp.warnings
+    assert "services.proxy: not mapped: logging" in webapp.warnings
     assert "services.web: not mapped: deploy.resources.reservations" in webapp.warnings
     assert any("adminer (debug)" in w for w in webapp.warnings)
 
@@ -215,7 +230,7 @@ def test_configs_content_and_environment_secret() -> None:
     configs = result.model["components"]["a"]["configs"]
     assert configs == [
         {"path": "/app_conf", "content": "port=${PORT}"},
-        {"path": "/run/secrets/t", "content": "${API_TOKEN}"},
+        {"path": "/run/secrets/t", "content": "${API_TOKEN}", "secret": True},
     ]
     assert result.model["parameters"]["API_TOKEN"]["secret"] is True
 

@@ -149,7 +149,7 @@ spec:
 
 
 def test_unexpected_shapes_raise_convert_error() -> None:
-    with pytest.raises(ConvertError, match="no Deployment, StatefulSet or DaemonSet"):
+    with pytest.raises(ConvertError, match="no Deployment, StatefulSet, DaemonSet or Job"):
         convert_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
     with pytest.raises(
         ConvertError, match=r"all.yaml: document 1: Deployment has no metadata.name"

@@ -76,3 +76,33 @@ def test_stopped_container_with_the_right_spec_is_recreated() -> None:
     stopped = {"web": ObservedComponent("web", [web.hash], 1, not_running=1)}
     step = make_plan([web], stopped, {"web": web}).steps[0]
     assert (step.action, step.reason) == ("recreate", "not running")
+
+
+def job(**spec: object) -> DesiredComponent:
+    return comp("migrate", kind="job", **spec)
+
+
+def test_a_job_runs_again_only_when_its_spec_changed() -> None:
+    old, new = job(), job(env={"A": "1"})
+    done = {"migrate": ObservedComponent("migrate", [old.hash], 1, not_running=1)}
+    assert make_plan([old], done, {"migrate": old}).steps[0].action == "keep"
+    assert make_plan([old], done, {"migrate": old}).steps[0].reason == "spec unchanged"
+    step = make_plan([new], done, {"migrate": old}).steps[0]
+    assert (step.action, step.reason) == ("run", "env changed")
+    assert make_plan([old], {}, None).steps[0].reason == "new job"
+
+
+def test_a_job_whose_run_failed_or_was_cut_short_runs_again() -> None:
+    migrate = job()
+    failed = ObservedComponent("migrate", [migrate.hash], 1, not_running=1, failed=1)
+    still_running = ObservedComponent("migrate", [migrate.hash], 1)
+    assert make_plan([migrate], {"migrate": failed}).steps[0].reason == "its last run failed"
+    step = make_plan([migrate], {"migrate": still_running}).steps[0]
+    assert (step.action, step.reason) == ("run", "its last run was interrupted")
+
+
+def test_a_job_whose_container_was_pruned_is_kept_when_its_spec_is_the_recorded_one() -> None:
+    migrate = job()
+    assert make_plan([migrate], {}, {"migrate": migrate}).steps[0].action == "keep"
+    step = make_plan([job(env={"B": "2"})], {}, {"migrate": migrate}).steps[0]
+    assert (step.action, step.reason) == ("run", "not run yet")

@@ -50,7 +50,7 @@ class InterruptedTarget:
     ) -> None:
         pass
 
-    def prepare(self, instance: str) -> None:
+    def prepare(self, instance: str, desired: list[DesiredComponent]) -> None:
         pass
 
     def platform(self, requested: Platform | None) -> Platform:
@@ -61,6 +61,9 @@ class InterruptedTarget:
 
     def observe(self, instance: str) -> dict[str, ObservedComponent]:
         raise AssertionError("not called")
+
+    def check(self, desired: list[DesiredComponent]) -> None:
+        pass
 
     def status(self, instance: str, desired: list[DesiredComponent]) -> list[ComponentStatus]:
         raise AssertionError("not called")

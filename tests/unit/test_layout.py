@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -45,10 +46,22 @@ def test_blob_lands_under_its_digest(tmp_path: Path) -> None:
     assert (tmp_path / "blobs" / "sha256" / digest[7:]).read_bytes() == b"hello"
 
 
+def write_stream(
+    layout: Layout,
+    chunks: Iterable[bytes],
+    expected_digest: str | None = None,
+    expected_size: int | None = None,
+) -> str:
+    with layout.writer(expected_digest, expected_size) as w:
+        for chunk in chunks:
+            w.write(chunk)
+        return w.commit()
+
+
 def test_wrong_digest_leaves_nothing_visible(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path)
     with pytest.raises(CorruptBlobError, match="corrupt"):
-        layout.put_stream([b"abc"], expected_digest=digest_bytes(b"abd"))
+        write_stream(layout, [b"abc"], expected_digest=digest_bytes(b"abd"))
     assert layout.blob_digests() == set()
     assert list(layout.tmp_dir.iterdir()) == []
 
@@ -56,7 +69,7 @@ def test_wrong_digest_leaves_nothing_visible(tmp_path: Path) -> None:
 def test_too_long_stream_is_refused_while_writing(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path)
     with pytest.raises(CorruptBlobError, match="longer"):
-        layout.put_stream([b"a" * 10, b"b" * 10], expected_size=12)
+        write_stream(layout, [b"a" * 10, b"b" * 10], expected_size=12)
     assert layout.blob_digests() == set()
 
 
@@ -68,7 +81,7 @@ def test_interrupted_write_leaves_no_blob(tmp_path: Path) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        layout.put_stream(chunks())  # type: ignore[arg-type]
+        write_stream(layout, chunks())  # type: ignore[arg-type]
     assert layout.blob_digests() == set()
 
 

@@ -6,11 +6,11 @@ import json
 import re
 from typing import Any
 
-import yaml
 from click.testing import CliRunner
 
 from sealift.cli.model_cmd import commands, schema
 from sealift.model.schema import json_schema
+from sealift.yamltext import load_yaml
 from tests.unit.test_model_shop import SHOP_YAML
 
 _TYPES: dict[str, Any] = {
@@ -95,12 +95,12 @@ def test_schema_is_2020_12_with_id_and_title() -> None:
 
 def test_schema_accepts_the_shop() -> None:
     schema_doc = json_schema()
-    assert violations(yaml.safe_load(SHOP_YAML), schema_doc, schema_doc) == []
+    assert violations(load_yaml(SHOP_YAML).data, schema_doc, schema_doc) == []
 
 
 def test_schema_rejects_unknown_keys_bad_names_and_types() -> None:
     schema_doc = json_schema()
-    data = yaml.safe_load(SHOP_YAML)
+    data = load_yaml(SHOP_YAML).data
     data["components"]["web"]["imgae"] = "x"
     data["components"]["Bad_Name"] = {"image": "x:1"}
     data["components"]["api"]["ports"][0]["port"] = "http"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sealift.model.app import AppModel
 from sealift.model.load import parse_model_data, parse_model_text
 from sealift.model.normal import canonical_json, from_json, to_json, with_images
-from sealift.model.order import start_order, stop_order
+from sealift.model.order import start_order
 
 SHOP_YAML = """\
 schema: sealift/v1
@@ -25,7 +25,7 @@ components:
       - {port: 8080, expose: true, host_port: "${public_port}", name: http}
     depends_on: [api]
     health: {http: {path: /, port: 8080}, interval: 5s, retries: 10}
-    replicas: 2
+    replicas: 1
     labels: {team: shop}
   api:
     image: registry.example.com/shop/api:1.0.0
@@ -103,4 +103,3 @@ def test_with_images_pins_only_the_named_components() -> None:
 
 def test_start_order_puts_dependencies_first_in_sorted_levels() -> None:
     assert start_order(shop()) == [["queue", "store"], ["api"], ["web"]]
-    assert stop_order(shop()) == [["web"], ["api"], ["queue", "store"]]

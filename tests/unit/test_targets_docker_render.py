@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sealift.errors import DeployError
+from sealift.errors import ModelError
 from sealift.model.load import parse_model_text
 from sealift.model.params import render as render_params
 from sealift.oci import media
@@ -18,6 +18,7 @@ from sealift.oci.layout import Layout
 from sealift.progress import NO_PROGRESS
 from sealift.targets.docker.images import legacy_tar
 from sealift.targets.docker.render import render
+from sealift.targets.docker.target import job_state
 
 MODEL = """
 schema: sealift/v1
@@ -81,10 +82,14 @@ def test_spec_hash_follows_parameters() -> None:
     assert one[1].hash == other[1].hash
 
 
-def test_published_port_with_replicas_is_refused() -> None:
+def test_published_port_with_replicas_is_refused_when_validated() -> None:
     text = MODEL.replace("    depends_on: [db]\n", "    depends_on: [db]\n    replicas: 2\n")
-    with pytest.raises(DeployError, match="one host port can serve only one container"):
-        render(render_params(parse_model_text(text), {"port": "80"}), "i", AMD64, DIGESTS)
+    with pytest.raises(ModelError) as caught:
+        parse_model_text(text)
+    assert caught.value.problems == [
+        "components.web.replicas: 2 replicas cannot share the host port of ports[0]: "
+        "use replicas: 1, or do not expose the port (line 16)"
+    ]
 
 
 def test_legacy_tar_streams_config_and_layers(tmp_path: Path) -> None:
@@ -103,3 +108,53 @@ def test_legacy_tar_streams_config_and_layers(tmp_path: Path) -> None:
     assert index[0]["RepoTags"] == ["web:1"]
     assert index[0]["Config"] == config.digest.split(":")[1] + ".json"
     assert layer == b"L" * 1000
+
+
+APPS = """
+schema: sealift/v1
+name: cloud
+version: 1.0.0
+volumes: {data: {}}
+components:
+  migrate:
+    kind: job
+    image: cloud/app:1
+    volumes: [{name: data, path: /data}]
+  web:
+    image: cloud/app:1
+    depends_on: [migrate, {component: migrate, condition: completed}]
+    volumes:
+      - {name: data, path: /srv, subpath: www, read_only: true}
+      - {name: cache, path: /cache}
+    configs: [{path: /run/secrets/pw, content: "pw", secret: true, uid: 7}]
+    security: {cap_drop: [ALL], run_as_non_root: true}
+    health: {http: {port: 80, headers: {Host: example.org}}}
+"""
+
+
+def test_wave_2_keys_are_in_the_spec_only_when_set() -> None:
+    model = render_params(parse_model_text(APPS), {})
+    digests = {"migrate": DIGESTS["web"], "web": DIGESTS["db"]}
+    migrate, web = render(model, "inst", AMD64, digests)
+    assert migrate.spec["kind"] == "job" and migrate.spec["restart"] == "no"
+    assert migrate.spec["volumes"] == [{"name": "inst-data", "path": "/data", "shared": True}]
+    assert "kind" not in web.spec and "security" not in migrate.spec
+    assert web.spec["volumes"] == [
+        {"name": "inst-data", "path": "/srv", "shared": True, "subpath": "www", "read_only": True},
+        {"name": "inst-web-cache", "path": "/cache"},
+    ]
+    assert web.spec["configs"] == [
+        {"path": "/run/secrets/pw", "content": "pw", "mode": "0400", "uid": 7, "secret": True}
+    ]
+    assert web.spec["security"] == {"cap_drop": ["ALL"], "run_as_non_root": True}
+    assert web.spec["health"]["headers"] == {"Host": "example.org"}
+    assert web.depends_on == ["migrate", "migrate"] and web.condition("migrate") == "completed"
+    assert web.to_json()["conditions"] == {"migrate": "completed"}
+    assert "conditions" not in migrate.to_json()
+
+
+def test_a_job_shows_as_completed_or_failed_not_as_exited() -> None:
+    assert job_state({"Status": "exited", "ExitCode": 0}) == "completed"
+    assert job_state({"Status": "exited", "ExitCode": 3}) == "failed (exit 3)"
+    assert job_state({"Status": "restarting", "Restarting": True, "ExitCode": 3}) == "running"
+    assert job_state({"Status": "running", "Running": True}) == "running"

@@ -8,7 +8,7 @@ copy); the output is written as FILE.tmp and renamed only when complete.
 from __future__ import annotations
 
 import contextlib
-import datetime
+import logging
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,15 +22,18 @@ from sealift.bundle.sink import FileSink, part_path
 from sealift.bundle.tarstream import TarWriter, archive_size
 from sealift.errors import SealiftError, StoreError
 from sealift.files import check_output
+from sealift.formats import canonical_json, utc_timestamp
 from sealift.market.catalog import Market
 from sealift.oci import media
 from sealift.oci.digest import digest_bytes
-from sealift.oci.layout import OCI_LAYOUT_JSON, canonical_json
+from sealift.oci.layout import OCI_LAYOUT_JSON
 from sealift.progress import NO_PROGRESS, Progress
 from sealift.space import require_file_size, require_space
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,31 @@ def export(
     progress: Progress = NO_PROGRESS,
 ) -> ExportResult:
     check_output(target)
+    # a lease on the store: no blob is deleted while it is read (see sealift.oci.layout);
+    # a version removed before the lease was taken is simply not found
+    with market.layout.lease():
+        return _export(market, options, target, part_size, key, progress)
+
+
+def _export(
+    market: Market,
+    options: ExportOptions,
+    target: Path,
+    part_size: int,
+    key: Ed25519PrivateKey | None,
+    progress: Progress,
+) -> ExportResult:
     plan = plan_export(market, options)
     _check_store(market, plan)
     index_json = bundle_index(plan)
     head = _head(plan, index_json, part_size, key)
+    log.debug(
+        "exporting %s: %d blobs, %d bytes, %d left to the base",
+        ", ".join(a.ref.ref for a in plan.apps),
+        len(plan.blobs),
+        head[0].size,
+        len(plan.left_out),
+    )
     directory = target.absolute().parent
     require_space(
         directory, head[0].size, "the bundle", "free some space or write it elsewhere (-o)"
@@ -63,8 +87,10 @@ def export(
         _write(market, plan, head, index_json, sink, progress)
         files = sink.commit()
     except BaseException:
+        log.debug("export failed; removing what was written of %s", target)
         sink.discard()
         raise
+    log.debug("wrote %s", ", ".join(str(f) for f in files))
     _remove_stale_parts(target, len(files) if part_size else 0)
     return ExportResult(files, head[0])
 
@@ -85,7 +111,7 @@ def _head(
     plan: ExportPlan, index_json: bytes, part_size: int, key: Ed25519PrivateKey | None
 ) -> tuple[bm.BundleManifest, bytes, bytes | None]:
     """The manifest (with the bundle's final size in it), its bytes and signature."""
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = utc_timestamp()
     manifest = bm.BundleManifest(
         creator=f"sealift {__version__}",
         created=now,

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sealift.bundle.manifest import BlobEntry
+from sealift.formats import canonical_json
 from sealift.oci import media
 from sealift.oci.descriptor import Descriptor
 from sealift.oci.digest import digest_bytes
-from sealift.oci.layout import Layout, canonical_json, children_of, is_container
+from sealift.oci.layout import Layout, children_of, is_container, walk_graph
 
 
 @dataclass
@@ -44,37 +45,22 @@ class Graph:
         return children_of(desc, self.read(desc))
 
     def entries(self, roots: list[Descriptor]) -> list[BlobEntry]:
-        """Every blob reachable from `roots`, each once: JSON documents first, then layers."""
-        seen: set[str] = set()
+        """Every blob reachable from `roots`, each once: JSON documents (indexes, manifests,
+        configs) first, then layers, each in the order of the walk."""
+        configs: set[str] = set()
+
+        def children(desc: Descriptor) -> list[Descriptor]:
+            doc = self.read(desc)
+            config = doc.get("config") if isinstance(doc, dict) else None
+            if desc.media_type not in media.INDEX_TYPES and isinstance(config, dict):
+                configs.add(str(config.get("digest")))
+            return children_of(desc, doc)
+
         docs: list[BlobEntry] = []
         layers: list[BlobEntry] = []
-        stack = list(reversed(roots))
-        while stack:
-            desc = stack.pop()
-            if desc.digest in seen:
-                continue
-            seen.add(desc.digest)
-            if is_container(desc):
+        for desc in walk_graph(roots, children):
+            if is_container(desc) or desc.digest in configs:
                 docs.append(BlobEntry(desc.digest, desc.size, "json"))
-                stack.extend(reversed(self._children_with_kind(desc, docs, layers, seen)))
+            else:
+                layers.append(BlobEntry(desc.digest, desc.size, "layer"))
         return docs + layers
-
-    def _children_with_kind(
-        self, desc: Descriptor, docs: list[BlobEntry], layers: list[BlobEntry], seen: set[str]
-    ) -> list[Descriptor]:
-        """Record a manifest's config and layers; return the children still to walk."""
-        doc = self.read(desc)
-        if desc.media_type in media.INDEX_TYPES:
-            return children_of(desc, doc)
-        config = doc.get("config") if isinstance(doc, dict) else None
-        if isinstance(config, dict):
-            _record(Descriptor.from_json(config), "json", docs, seen)
-        for layer in doc.get("layers", []):
-            _record(Descriptor.from_json(layer), "layer", layers, seen)
-        return []
-
-
-def _record(desc: Descriptor, kind: str, out: list[BlobEntry], seen: set[str]) -> None:
-    if desc.digest not in seen:
-        seen.add(desc.digest)
-        out.append(BlobEntry(desc.digest, desc.size, kind))

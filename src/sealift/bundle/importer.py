@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ from sealift.oci.layout import MAX_JSON, children_of, walk_graph
 from sealift.progress import NO_PROGRESS, Progress
 from sealift.space import require_space
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class ImportResult:
@@ -57,7 +60,8 @@ def import_bundle(
     market: Market, path: Path, options: ImportOptions, progress: Progress = NO_PROGRESS
 ) -> ImportResult:
     staging = Staging(options.staging_dir)
-    with staging.locked():
+    # the store lease spans the first look at the store's blobs to the last name written
+    with staging.locked(), market.layout.writing():
         reader = BundleReader(path)
         try:
             return _import(market, reader, staging, options, progress)
@@ -77,7 +81,9 @@ def _import(
     head = reader.read_head()
     result.signed_by = _check_signature(head, options)
     reader.scan_blobs(head)
+    log.debug("%s: structure checked, %d blobs", reader.path, len(head.manifest.blobs))
     todo = _new_versions(market, head, result)
+    log.debug("new versions: %s", ", ".join(a.ref for a in todo) or "none")
     _check_space(market, staging, head)
     if todo:  # registering validates each model: load its parser while blobs stream
         threading.Thread(target=preload_model_parser, name="preload-model").start()
@@ -95,6 +101,7 @@ def _import(
     except BaseException:
         staging.discard_pending()  # verified but not yet durable: redone on the next run
         raise
+    log.debug("%d blobs streamed, %d reused; committing", result.written, result.reused)
     _commit(market, staging, head, todo, result)
     return result
 
@@ -181,10 +188,8 @@ def _stream_blob(
             blob.digest, blob.size, lambda fd, copied: reader.tar.copy_data(member, fd, copied)
         )
     except CorruptBlobError:
-        raise BundleError(
-            f"bundle is corrupt: blob {blob.digest[:19]}... in "
-            f"{reader.where(member.offset)} does not match its digest; "
-            "copy the bundle again"
+        raise BundleError.corrupt(
+            f"blob {blob.digest[:19]}... in {reader.where(member.offset)} does not match its digest"
         ) from None
 
 
@@ -202,16 +207,12 @@ def _check_reachable(market: Market, staging: Staging, head: Head) -> None:
     for desc in walk_graph([head.refs[a.ref] for a in head.manifest.apps], children):
         seen.add(desc.digest)
         if desc.digest in listed and listed[desc.digest] != desc.size:
-            raise BundleError(
-                f"bundle is corrupt: blob {desc.digest[:19]}... has two different sizes"
-            )
+            raise BundleError.corrupt(f"blob {desc.digest[:19]}... has two different sizes")
         if desc.digest not in listed and not market.layout.has_blob(desc.digest):
             missing.add(desc.digest)
     unused = set(listed) - seen
     if unused:
-        raise BundleError(
-            f"bundle is corrupt: it carries {len(unused)} blob(s) that no app version uses"
-        )
+        raise BundleError.corrupt(f"it carries {len(unused)} blob(s) that no app version uses")
     if missing:
         raise BundleError(_missing_message(market, head, len(missing)))
 
@@ -226,16 +227,14 @@ def _children(
         with path.open("rb") as f:
             data = f.read(MAX_JSON + 1)
     except FileNotFoundError:
-        raise BundleError(
-            f"bundle is corrupt: manifest {desc.digest[:19]}... comes after the layers"
+        raise BundleError.corrupt(
+            f"manifest {desc.digest[:19]}... comes after the layers"
         ) from None
     doc = safejson.load(data, f"blob {desc.digest[:19]}...", max_size=MAX_JSON)
     try:
         return children_of(desc, doc)
     except (KeyError, TypeError, ValueError, AttributeError, StoreError):
-        raise BundleError(
-            f"bundle is corrupt: manifest {desc.digest[:19]}... is malformed"
-        ) from None
+        raise BundleError.corrupt(f"manifest {desc.digest[:19]}... is malformed") from None
 
 
 def _missing_message(market: Market, head: Head, count: int) -> str:
@@ -273,26 +272,23 @@ def _has_exactly(market: Market, base: bm.AppRef) -> bool:
 def _commit(
     market: Market, staging: Staging, head: Head, todo: list[bm.AppRef], result: ImportResult
 ) -> None:
-    """Move the blobs in and register the versions; undo both on any failure."""
+    """Move the blobs in and register the versions. On any failure, forget the versions
+    this import named (only those); the blobs it moved in are freed when its lease ends
+    (`Layout.writing`), as nothing names them."""
     layout = market.layout
-    before = layout.entries()
-    moved: list[str] = []
     try:
         for blob in head.manifest.blobs:
             if not layout.has_blob(blob.digest):
                 staging.move_into(blob.digest, layout.blobs_dir)
-                moved.append(blob.digest)
+                layout.record_written(blob.digest)
             else:
                 staging.remove(blob.digest)
         for app in todo:
             _check_app_names(market, app)
             result.imported.append(_register(market, head, app))
     except BaseException:
-        if result.imported:
-            with layout.editing_entries() as entries:
-                entries[:] = before
-        for digest in moved:
-            layout.remove_blob(digest)
+        for done in result.imported:
+            market.forget(done.name, done.version, done.digest)
         result.imported.clear()
         raise
 
@@ -313,8 +309,8 @@ def _check_app_names(market: Market, app: bm.AppRef) -> None:
     notes = doc.get("annotations") if isinstance(doc, dict) else None
     notes = notes if isinstance(notes, dict) else {}
     if (notes.get(fmt.APP_NAME), notes.get(fmt.APP_VERSION)) != (app.name, app.version):
-        raise BundleError(
-            f"bundle is corrupt: the app index listed as {app.ref} names itself "
+        raise BundleError.corrupt(
+            f"the app index listed as {app.ref} names itself "
             f"{notes.get(fmt.APP_NAME)}:{notes.get(fmt.APP_VERSION)}"
         )
 
@@ -322,3 +318,6 @@ def _check_app_names(market: Market, app: bm.AppRef) -> None:
 def _app_descriptor(head: Head, app: bm.AppRef) -> Descriptor:
     desc = head.refs[app.ref]
     return desc.with_annotations({})
+
+
+__all__ = ["ImportOptions", "ImportResult", "import_bundle"]

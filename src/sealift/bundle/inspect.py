@@ -141,9 +141,8 @@ def _check_digest(
 ) -> None:
     actual = actual or "sha256:" + hashlib.sha256(raw or b"").hexdigest()
     if actual != blob.digest:
-        raise BundleError(
-            f"bundle is corrupt: blob {blob.digest[:19]}... in "
-            f"{reader.where(offset)} does not match its digest"
+        raise BundleError.corrupt(
+            f"blob {blob.digest[:19]}... in {reader.where(offset)} does not match its digest"
         )
 
 

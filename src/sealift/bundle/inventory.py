@@ -3,15 +3,15 @@ file carried back to the vendor so `export --for` can leave those blobs out."""
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
 from sealift import __version__
 from sealift.bundle import safejson
-from sealift.bundle.manifest import AppRef, canonical
+from sealift.bundle.manifest import AppRef
 from sealift.errors import BundleError, SealiftError
 from sealift.files import atomic_write
+from sealift.formats import canonical_json, utc_timestamp
 from sealift.market.catalog import Market
 from sealift.oci.digest import is_digest
 
@@ -26,7 +26,7 @@ class Inventory:
     created: str = ""
 
     def to_bytes(self) -> bytes:
-        return canonical(
+        return canonical_json(
             {
                 "schema": SCHEMA,
                 "creator": f"sealift {__version__}",
@@ -35,7 +35,8 @@ class Inventory:
                     {"name": a.name, "version": a.version, "digest": a.digest} for a in self.apps
                 ],
                 "blobs": sorted(self.blobs),
-            }
+            },
+            ascii_only=True,
         )
 
 
@@ -45,7 +46,7 @@ def take(market: Market) -> Inventory:
     blobs: set[str] = set()
     for app in apps:
         blobs |= market.blobs(app)
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = utc_timestamp()
     return Inventory(
         [AppRef(a.name, a.version, a.descriptor.digest) for a in apps], frozenset(blobs), now
     )
@@ -72,9 +73,9 @@ def read(path: Path) -> Inventory:
         )
     apps, blobs = doc.get("apps"), doc.get("blobs")
     if not isinstance(apps, list) or not isinstance(blobs, list):
-        raise BundleError(f"inventory {path} is corrupt: apps and blobs must be lists")
+        raise _corrupt(path, "apps and blobs must be lists")
     if not all(isinstance(b, str) and is_digest(b) for b in blobs):
-        raise BundleError(f"inventory {path} is corrupt: a blob is not a sha256 digest")
+        raise _corrupt(path, "a blob is not a sha256 digest")
     return Inventory([_app(a, path) for a in apps], frozenset(blobs), str(doc.get("created")))
 
 
@@ -82,5 +83,15 @@ def _app(raw: object, path: Path) -> AppRef:
     if not isinstance(raw, dict) or not all(
         isinstance(raw.get(k), str) for k in ("name", "version", "digest")
     ):
-        raise BundleError(f"inventory {path} is corrupt: bad app entry")
+        raise _corrupt(path, "bad app entry")
     return AppRef(raw["name"], raw["version"], raw["digest"])
+
+
+def _corrupt(path: Path, detail: str) -> BundleError:
+    return BundleError(
+        f"inventory {path} is corrupt: {detail}; make it again with "
+        "`sealift inventory -o FILE` at the site"
+    )
+
+
+__all__ = ["Inventory", "read", "take", "write"]

@@ -9,12 +9,12 @@ byte visible even in an unsigned bundle; the file must be canonical JSON.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from sealift.bundle import safejson
 from sealift.errors import BundleError
+from sealift.formats import canonical_json
 from sealift.oci.digest import is_digest
 
 SCHEMA = "sealift-bundle/v1"
@@ -83,15 +83,11 @@ class BundleManifest:
 
     def to_bytes(self) -> bytes:
         body = self.body()
-        return canonical({**body, "checksum": checksum(body)})
-
-
-def canonical(doc: Any) -> bytes:
-    return json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=True).encode()
+        return canonical_json({**body, "checksum": checksum(body)}, ascii_only=True)
 
 
 def checksum(body: dict[str, Any]) -> str:
-    return "sha256:" + hashlib.sha256(canonical(body)).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_json(body, ascii_only=True)).hexdigest()
 
 
 def parse(data: bytes) -> BundleManifest:
@@ -103,8 +99,8 @@ def parse(data: bytes) -> BundleManifest:
             f"(this sealift reads {SCHEMA}); use a newer sealift"
         )
     body = {k: v for k, v in doc.items() if k != "checksum"}
-    if doc.get("checksum") != checksum(body) or canonical(doc) != data:
-        raise BundleError(f"{NAME} is corrupt (its checksum does not match)")
+    if doc.get("checksum") != checksum(body) or canonical_json(doc, ascii_only=True) != data:
+        raise BundleError.corrupt(f"the checksum of {NAME} does not match")
     _expect_keys(
         doc,
         {

@@ -129,3 +129,6 @@ class PartsReader(io.RawIOBase):
 
 def open_bundle(path: Path) -> PartsReader:
     return PartsReader(find_parts(path))
+
+
+__all__ = ["parse_size"]

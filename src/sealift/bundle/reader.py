@@ -50,7 +50,12 @@ class BundleReader:
         return self.stream.part_at(offset).name
 
     def read_head(self) -> Head:
-        member = self._next_named(bm.NAME, f"{self.path.name} is not a sealift bundle")
+        first = self.tar.next()
+        if first is None:
+            raise BundleError.not_a_bundle(self.path.name, "an empty archive")
+        if first.name != bm.NAME:
+            raise BundleError.not_a_bundle(self.path.name, f"it does not start with {bm.NAME}")
+        member = first
         raw = self.tar.read_small(member, bm.MAX_SIZE)
         manifest = bm.parse(raw)
         self._check_length(manifest)
@@ -61,13 +66,13 @@ class BundleReader:
             member = self._next()
         self._expect(member, "oci-layout")
         if self.tar.read_small(member, 1024) != OCI_LAYOUT_JSON:
-            raise BundleError("bundle is corrupt: oci-layout is not the OCI layout marker")
+            raise BundleError.corrupt("oci-layout is not the OCI layout marker")
         index_raw = self.tar.read_small(self._next_named("index.json"), MAX_JSON)
         if (len(index_raw), digest_bytes(index_raw)) != (
             manifest.index.size,
             manifest.index.digest,
         ):
-            raise BundleError("bundle is corrupt: index.json does not match sealift-bundle.json")
+            raise BundleError.corrupt("index.json does not match sealift-bundle.json")
         refs = _index_refs(safejson.load_object(index_raw, "index.json", max_size=MAX_JSON))
         _check_apps_named(manifest, refs)
         return Head(manifest, raw, signature, refs)
@@ -83,16 +88,14 @@ class BundleReader:
                 )
             self._expect(member, blob.member)
             if member.size != blob.size:
-                raise BundleError(
-                    f"bundle is corrupt: {member.name} has {member.size} bytes, "
-                    f"sealift-bundle.json says {blob.size}"
+                raise BundleError.corrupt(
+                    f"{member.name} has {member.size} bytes, sealift-bundle.json says {blob.size}"
                 )
             yield blob, member
         extra = self.tar.next()
         if extra is not None:
-            raise BundleError(
-                f"unsafe bundle: extra member {extra.name[:100]!r} that "
-                "sealift-bundle.json does not list"
+            raise BundleError.unsafe(
+                f"extra member {extra.name[:100]!r} that sealift-bundle.json does not list"
             )
 
     def scan_blobs(self, head: Head) -> None:
@@ -131,18 +134,16 @@ class BundleReader:
             raise BundleError(f"{self.path.name} ends early: it is truncated; copy it again")
         return member
 
-    def _next_named(self, name: str, problem: str = "") -> Member:
+    def _next_named(self, name: str) -> Member:
         member = self._next()
         if member.name != name:
-            raise BundleError(
-                problem or f"unsafe bundle: member {member.name[:100]!r} where {name} should be"
-            )
+            raise BundleError.unsafe(f"member {member.name[:100]!r} where {name} should be")
         return member
 
     def _expect(self, member: Member, name: str) -> None:
         if member.name != name:
-            raise BundleError(
-                f"unsafe bundle: member {member.name[:100]!r} where {name} "
+            raise BundleError.unsafe(
+                f"member {member.name[:100]!r} where {name} "
                 "should be (members are out of order, extra or changed)"
             )
 
@@ -150,16 +151,16 @@ class BundleReader:
 def _index_refs(doc: dict[str, Any]) -> dict[str, Descriptor]:
     manifests = doc.get("manifests")
     if doc.get("schemaVersion") != 2 or not isinstance(manifests, list):
-        raise BundleError("bundle is corrupt: index.json is not an OCI index")
+        raise BundleError.corrupt("index.json is not an OCI index")
     refs: dict[str, Descriptor] = {}
     for raw in manifests:
         try:
             desc = Descriptor.from_json(raw)
         except (KeyError, TypeError, ValueError, AttributeError, StoreError):
-            raise BundleError("bundle is corrupt: index.json has a malformed entry") from None
+            raise BundleError.corrupt("index.json has a malformed entry") from None
         name = desc.annotations.get(media.REF_NAME, "")
         if not name or name in refs:
-            raise BundleError(f"bundle is corrupt: index.json names {name!r} twice or not at all")
+            raise BundleError.corrupt(f"index.json names {name!r} twice or not at all")
         refs[name] = desc
     return refs
 
@@ -168,6 +169,6 @@ def _check_apps_named(manifest: bm.BundleManifest, refs: dict[str, Descriptor]) 
     for app in manifest.apps:
         desc = refs.get(app.ref)
         if desc is None or desc.digest != app.digest:
-            raise BundleError(
-                f"bundle is corrupt: index.json does not name {app.ref} as sealift-bundle.json does"
+            raise BundleError.corrupt(
+                f"index.json does not name {app.ref} as sealift-bundle.json does"
             )

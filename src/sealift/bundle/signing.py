@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sealift.bundle import safejson
-from sealift.bundle.manifest import canonical
 from sealift.errors import AlreadyExistsError, SealiftError, SignatureError
+from sealift.formats import canonical_json
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -34,12 +34,13 @@ class Signature:
     value: bytes
 
     def to_bytes(self) -> bytes:
-        return canonical(
+        return canonical_json(
             {
                 "algorithm": "ed25519",
                 "key": self.key,
                 "signature": base64.b64encode(self.value).decode(),
-            }
+            },
+            ascii_only=True,
         )
 
 
@@ -130,7 +131,10 @@ def parse_signature(raw: bytes) -> Signature:
     try:
         value = base64.b64decode(str(doc["signature"]), validate=True)
     except ValueError:
-        raise SignatureError("sealift-bundle.json.sig is corrupt") from None
+        raise SignatureError(
+            "sealift-bundle.json.sig is corrupt; copy the bundle again from the original, "
+            "or ask its vendor to export it again"
+        ) from None
     return Signature(str(doc["key"]), value)
 
 
@@ -156,3 +160,6 @@ def verify(
     raise SignatureError(
         f"the bundle is signed by another key ({signature.key[:19]}...) than {source} trusts"
     )
+
+
+__all__ = ["keygen", "load_private", "load_public"]

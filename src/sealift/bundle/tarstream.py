@@ -163,10 +163,10 @@ class TarReader:
         size = int(pax["size"]) if "size" in pax else info.size
         if info.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
             kind = _TYPE_NAMES.get(info.type, f"of type {info.type!r}")
-            raise BundleError(f"unsafe bundle: member {name[:100]!r} is {kind}")
+            raise BundleError.unsafe(f"member {name[:100]!r} is {kind}")
         check_name(name)
         if name in self._seen:
-            raise BundleError(f"unsafe bundle: member {name[:100]!r} appears twice")
+            raise BundleError.unsafe(f"member {name[:100]!r} appears twice")
         self._seen.add(name)
         self._pending_data = size
         self._pending = size + padding(size)
@@ -233,7 +233,7 @@ class TarReader:
             pad = self._read_exact(self._pending, f"the padding of {member.name}")
             self._pending = 0
             if pad.count(0) != len(pad):
-                raise BundleError(f"bundle is corrupt: garbage after member {member.name}")
+                raise BundleError.corrupt(f"garbage after member {member.name}")
 
     def _skip_rest(self) -> None:
         if self._pending:
@@ -250,15 +250,12 @@ class TarReader:
     def _bad_header(self) -> BundleError:
         at = self._pos - BLOCK
         if at == 0:
-            return BundleError(
-                f"{self.where} is not a sealift bundle (not a tar file); give the file "
-                "that `sealift export` wrote"
-            )
-        return BundleError(f"bundle is corrupt: bad member header at byte {at}")
+            return BundleError.not_a_bundle(self.where, "not a tar file")
+        return BundleError.corrupt(f"bad member header at byte {at}")
 
     def _read_pax(self, size: int) -> dict[str, str]:
         if size > MAX_PAX:
-            raise BundleError("unsafe bundle: extended header too large")
+            raise BundleError.unsafe("extended header too large")
         raw = self._read_exact(size + padding(size), "an extended header")[:size]
         out: dict[str, str] = {}
         for record in _pax_records(raw):
@@ -266,10 +263,10 @@ class TarReader:
             if key == "comment" and value.strip(_FILLER) == "":
                 continue  # the filler that aligns the data (see member_header)
             if key not in ("path", "size", "mtime"):
-                raise BundleError(f"unsafe bundle: unsupported extended header {key[:40]!r}")
+                raise BundleError.unsafe(f"unsupported extended header {key[:40]!r}")
             out[key] = value
         if "size" in out and not out["size"].isdigit():
-            raise BundleError("bundle is corrupt: bad size in an extended header")
+            raise BundleError.corrupt("bad size in an extended header")
         return out
 
     def _check_end(self) -> None:
@@ -277,7 +274,7 @@ class TarReader:
         rest = self._f.read(RECORD + 1)
         self._pos += len(rest)
         if len(rest) > RECORD or rest.count(0) != len(rest) or self._pos % BLOCK:
-            raise BundleError("bundle is corrupt: data after the end of the archive")
+            raise BundleError.corrupt("data after the end of the archive")
         if self.expected_size is not None and self._pos != self.expected_size:
             state = "truncated or incomplete" if self._pos < self.expected_size else "corrupt"
             raise BundleError(
@@ -297,10 +294,12 @@ class TarReader:
         self._pos += got
         out = b"".join(parts)
         if what == "the end of the archive" and out.count(0) != len(out):
-            raise BundleError("bundle is corrupt: bad end of the archive")
+            raise BundleError.corrupt("bad end of the archive")
         return out
 
     def _truncated(self, what: str) -> BundleError:
+        if self._pos == 0:  # not even one tar block (512 bytes): some other, small file
+            return BundleError.not_a_bundle(self.where, "shorter than one tar block")
         return BundleError(
             f"{self.where} is truncated: it ends inside {what} (at byte {self._pos}); copy it again"
         )
@@ -311,23 +310,23 @@ def _pax_records(raw: bytes) -> Iterator[str]:
     while pos < len(raw):
         length_text, space, _ = raw[pos : pos + 24].partition(b" ")
         if not space or not length_text.isdigit():
-            raise BundleError("bundle is corrupt: bad extended header")
+            raise BundleError.corrupt("bad extended header")
         length = int(length_text)
         record = raw[pos : pos + length]
         if length <= len(length_text) + 1 or len(record) != length or not record.endswith(b"\n"):
-            raise BundleError("bundle is corrupt: bad extended header")
+            raise BundleError.corrupt("bad extended header")
         try:
             yield record[len(length_text) + 1 : -1].decode("utf-8", "strict")
         except UnicodeDecodeError:
-            raise BundleError("bundle is corrupt: bad extended header") from None
+            raise BundleError.corrupt("bad extended header") from None
         pos += length
 
 
 def check_name(name: str) -> None:
     """Refuse absolute paths, `..`, empty or odd components before anything is written."""
     if name.startswith("/"):
-        raise BundleError(f"unsafe bundle: member {name[:100]!r} has an absolute path")
+        raise BundleError.unsafe(f"member {name[:100]!r} has an absolute path")
     if ".." in name.split("/"):
-        raise BundleError(f"unsafe bundle: member {name[:100]!r} points outside (..)")
+        raise BundleError.unsafe(f"member {name[:100]!r} points outside (..)")
     if len(name) > 255 or not _SAFE_NAME.match(name) or "." in name.split("/"):
-        raise BundleError(f"unsafe bundle: member name {name[:100]!r} is not allowed")
+        raise BundleError.unsafe(f"member name {name[:100]!r} is not allowed")

@@ -15,9 +15,5 @@ class Env:
         return self.home / "store"
 
     @property
-    def state_db(self) -> Path:
-        return self.home / "state.db"
-
-    @property
     def trust_dir(self) -> Path:
         return self.home / "trust"

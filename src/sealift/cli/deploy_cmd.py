@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from sealift.cli import ui
 from sealift.cli.context import Env
-from sealift.deploy import operations as ops
 from sealift.deploy import queries
-from sealift.deploy.plan import Plan
-from sealift.deploy.values import parse_given
+from sealift.deploy.context import Context
 from sealift.model.units import parse_duration
-from sealift.targets.factory import get_target
+from sealift.targets.factory import deferred_target
+
+if TYPE_CHECKING:
+    from sealift.deploy.plan import Plan
 
 
-def _context(env: Env, timeout: str = "5m", target: str = "docker") -> ops.Context:
+def _context(
+    env: Env, timeout: str = "5m", target: str = "docker", bounded: bool = False
+) -> Context:
+    """`bounded`: every engine call of the operation is bounded by --timeout too (not for
+    `logs --follow`, which may wait for a quiet component for as long as it likes)."""
     settings = {}
     settle = os.environ.get("SEALIFT_SETTLE")
     if settle:  # seconds a component without a health check must keep running
@@ -27,7 +32,9 @@ def _context(env: Env, timeout: str = "5m", target: str = "docker") -> ops.Conte
         seconds = parse_duration(timeout)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--timeout") from None
-    return ops.Context(env.home, get_target(target, **settings), ui.progress(), seconds)
+    if bounded:
+        settings["engine_timeout"] = seconds
+    return Context(env.home, deferred_target(target, **settings), ui.progress(), seconds)
 
 
 def _values_options(func: click.decorators.FC) -> click.decorators.FC:
@@ -50,7 +57,8 @@ def _values_options(func: click.decorators.FC) -> click.decorators.FC:
         "--timeout",
         default="5m",
         show_default=True,
-        help="How long components may take to pass their health checks.",
+        help="How long components may take to pass their health checks, and any one call "
+        "to the engine may take.",
     )(func)
 
 
@@ -61,7 +69,10 @@ def _values_options(func: click.decorators.FC) -> click.decorators.FC:
 @click.option(
     "--platform", help="Run images for this platform, e.g. linux/arm64 (default: the engine's)."
 )
-@click.option("--bind-address", help="Address exposed ports are published on (default 0.0.0.0).")
+@click.option(
+    "--bind-address",
+    help="IP address exposed ports are published on (default 0.0.0.0; 127.0.0.1: this host only).",
+)
 @_values_options
 @click.pass_obj
 def install_cmd(
@@ -76,7 +87,10 @@ def install_cmd(
     timeout: str,
 ) -> None:
     """Install an app version from the market."""
-    ctx = _context(env, timeout, target)
+    from sealift.deploy import operations as ops  # the model and more: not for the views
+    from sealift.deploy.values import parse_given
+
+    ctx = _context(env, timeout, target, bounded=True)
     given = parse_given(list(sets), list(values_files))
     ui.step(f"installing {ref}" + (f" as {instance}" if instance else ""))
     out = ops.install(
@@ -108,7 +122,10 @@ def upgrade_cmd(
     timeout: str,
 ) -> None:
     """Upgrade INSTANCE to VERSION of its app (every change is applied; failure restores)."""
-    ctx = _context(env, timeout)
+    from sealift.deploy import operations as ops  # the model and more: not for the views
+    from sealift.deploy.values import parse_given
+
+    ctx = _context(env, timeout, bounded=True)
     given = parse_given(list(sets), list(values_files))
     if not dry_run:
         ui.step(f"upgrading {instance} to {version}")
@@ -123,7 +140,7 @@ def _print_plan(plan: Plan, ref: str, as_json: bool) -> None:
     if as_json:
         ui.print_json({"version": ref, "steps": plan.to_json()})
         return
-    table = Table(title=f"plan for {ref}", title_justify="left")
+    table = ui.table(title=f"plan for {ref}", title_justify="left")
     for column in ("component", "action", "reason"):
         table.add_column(column)
     for step in plan.steps:
@@ -139,13 +156,23 @@ def _print_plan(plan: Plan, ref: str, as_json: bool) -> None:
 @click.command("rollback")
 @click.argument("instance")
 @click.argument("revision", type=int, required=False)
-@click.option("--timeout", default="5m", show_default=True)
+@click.option(
+    "--timeout",
+    default="5m",
+    show_default=True,
+    help="How long components may take to pass their health checks, and any one call to "
+    "the engine may take.",
+)
 @click.pass_obj
 def rollback_cmd(env: Env, instance: str, revision: int | None, timeout: str) -> None:
     """Deploy an earlier revision (default: the previous one) as a new revision."""
-    ctx = _context(env, timeout)
+    from sealift.deploy import operations as ops  # the model and more: not for the views
+
+    ctx = _context(env, timeout, bounded=True)
     ui.step(f"rolling back {instance}" + (f" to revision {revision}" if revision else ""))
     out = ops.rollback(ctx, instance, revision)
+    for note in out.notes:
+        ui.step(note)
     ui.step(f"{instance} runs {out.ref} again (revision {out.revision})")
 
 
@@ -159,7 +186,7 @@ def history_cmd(env: Env, instance: str, as_json: bool) -> None:
     if as_json:
         ui.print_json([queries.revision_json(r) for r in revisions])
         return
-    table = Table()
+    table = ui.table()
     for column in ("revision", "version", "status", "operation", "started", "message"):
         table.add_column(column)
     for r in revisions:
@@ -192,7 +219,7 @@ def status_cmd(env: Env, instance: str | None, as_json: bool) -> None:
             f"[bold]{inst.name}[/bold]  {inst.app}:{inst.version}  revision "
             f"{inst.revision}  {inst.status}"
         )
-        table = Table()
+        table = ui.table()
         for column in ("component", "state", "health", "image", "restarts", "ports"):
             table.add_column(column)
         for c in inst.components:
@@ -222,10 +249,16 @@ def logs_cmd(env: Env, instance: str, component: str, tail: int, follow: bool) -
 
 @click.command("uninstall")
 @click.argument("instance")
-@click.option("--purge", is_flag=True, help="Also delete the volumes (the data!).")
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="Also delete the volumes (the data!) and forget the generated secrets kept for them.",
+)
 @click.pass_obj
 def uninstall_cmd(env: Env, instance: str, purge: bool) -> None:
     """Remove INSTANCE; its volumes stay unless --purge."""
+    from sealift.deploy import operations as ops  # the model and more: not for the views
+
     volumes = ops.uninstall(_context(env), instance, purge=purge)
     ui.step(f"uninstalled {instance}")
     if volumes:

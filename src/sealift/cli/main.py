@@ -30,6 +30,13 @@ def default_home() -> Path:
     default=None,
     help="Where the store and state live (default $SEALIFT_HOME or ~/.local/share/sealift).",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    help="Log what is done and show the causes of an error (also after the command, "
+    "or SEALIFT_DEBUG=1).",
+)
 @click.version_option(__version__, prog_name="sealift")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None) -> None:
@@ -37,9 +44,31 @@ def cli(ctx: click.Context, home: Path | None) -> None:
     ctx.obj = Env(home=(home or default_home()).absolute())
 
 
+def take_debug(args: list[str]) -> bool:
+    """Remove every `--debug` before a `--` from `args`; True if one was there or
+    SEALIFT_DEBUG is set (so the flag works before or after the command's name)."""
+    end = args.index("--") if "--" in args else len(args)
+    found = "--debug" in args[:end]
+    args[:end] = [a for a in args[:end] if a != "--debug"]
+    return found or os.environ.get("SEALIFT_DEBUG", "") not in ("", "0")
+
+
 def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = take_debug(args)
+    if debug:
+        from sealift.cli.debug import start_log
+
+        start_log()
     try:
-        cli.main(args=argv, prog_name="sealift", standalone_mode=False)
+        run(args, debug)
+    except SealiftError as exc:
+        fail(exc.message, exc.exit_code, cause=exc if debug else None)
+
+
+def run(args: list[str], debug: bool) -> None:
+    try:
+        cli.main(args=args, prog_name="sealift", standalone_mode=False)
     except click.exceptions.Abort:
         fail("interrupted; nothing was changed", 130)
     except click.UsageError as exc:
@@ -47,18 +76,23 @@ def main(argv: list[str] | None = None) -> None:
         fail(exc.format_message() + hint, exc.exit_code)
     except click.ClickException as exc:
         fail(exc.format_message(), exc.exit_code)
-    except SealiftError as exc:
-        fail(exc.message)
-    except KeyboardInterrupt:
-        fail("interrupted; nothing was changed", 130)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during an operation
+        fail("interrupted; nothing was changed", 128 + getattr(exc, "signum", 2))
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            fail("no space left on device; free some space and run the command again")
+            message = "no space left on device; free some space and run the command again"
+            fail(message, cause=exc if debug else None)
         if exc.errno == errno.EPIPE:
             sys.exit(1)
         raise
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1, cause: BaseException | None = None) -> None:
+    """Print `error: message` (and, when debugging, what `cause` was raised from); exit."""
     click.echo(f"error: {message}", err=True)
+    if cause is not None:
+        from sealift.cli.debug import cause_chain
+
+        for line in cause_chain(cause):
+            click.echo(line, err=True)
     sys.exit(code)

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
 from sealift.cli import ui
 from sealift.cli.context import Env
 from sealift.cli.options import platform_options
 from sealift.errors import NotFoundError
-from sealift.market import format as fmt
+from sealift.files import MODEL_LIMIT, read_text_limited
 from sealift.market.catalog import AppVersion, Market
-from sealift.market.publish import PublishOptions, publish
-from sealift.model.load import parse_model_text
-from sealift.oci.descriptor import Platform
 from sealift.space import human_size
+
+if TYPE_CHECKING:
+    from sealift.oci.descriptor import Platform
 
 
 @click.command("publish")
@@ -51,6 +50,9 @@ def publish_cmd(
     force: bool,
 ) -> None:
     """Pin every image of MODEL_FILE to a digest and copy it into the local market."""
+    from sealift.market.publish import PublishOptions, publish  # heavy: not for `market list`
+    from sealift.model.load import parse_model_text
+
     model = parse_model_text(_read_text(model_file), str(model_file))
     market = Market(env.store)
     options = PublishOptions(
@@ -67,11 +69,13 @@ def publish_cmd(
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text_limited(path, MODEL_LIMIT, "an app model")
     except FileNotFoundError:
         raise NotFoundError(f"{path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NotFoundError(f"cannot read {path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise NotFoundError(f"cannot read {path}: it is not UTF-8 text") from None
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 @click.group("market")
@@ -91,7 +95,7 @@ def market_list(env: Env, as_json: bool) -> None:
     if not apps:
         ui.out.print("The market is empty: `sealift publish` or `sealift import` adds to it.")
         return
-    table = Table("APP", "VERSION", "COMPONENTS", "PLATFORMS", "SIZE", "DIGEST", box=None)
+    table = ui.table("APP", "VERSION", "COMPONENTS", "PLATFORMS", "SIZE", "DIGEST", box=None)
     for app in apps:
         s = _summary(app)
         table.add_row(
@@ -117,7 +121,7 @@ def market_show(env: Env, ref: str, as_json: bool) -> None:
         return
     ui.out.print(f"[bold]{app.ref}[/bold]  {app.model.description or ''}")
     ui.out.print(f"digest   {app.digest}\ncreated  {app.created}")
-    table = Table("COMPONENT", "IMAGE", "PLATFORMS", "SIZE", box=None)
+    table = ui.table("COMPONENT", "IMAGE", "PLATFORMS", "SIZE", box=None)
     for comp in app.components:
         table.add_row(
             comp.name, comp.image, ", ".join(map(str, comp.platforms)), human_size(comp.size)
@@ -129,10 +133,16 @@ def market_show(env: Env, ref: str, as_json: bool) -> None:
 @click.argument("ref", metavar="NAME:VERSION")
 @click.pass_obj
 def market_remove(env: Env, ref: str) -> None:
-    """Remove an app version and free the blobs nothing else uses."""
-    name, version = fmt.split_ref(ref)
-    count, freed = Market(env.store).remove(name, version)
-    ui.step(f"removed {ref}; freed {count} blobs ({human_size(freed)})")
+    """Remove an app version and free the blobs nothing else uses.
+
+    Refused while an installation runs the version or may restore it."""
+    from sealift.deploy.removal import remove_version  # state.db: not for `market list`
+
+    def waiting() -> None:
+        ui.step("waiting for other commands that use the store to finish")
+
+    removed = remove_version(env.home, ref, waiting)
+    ui.step(f"removed {ref}; freed {removed.blobs} blobs ({human_size(removed.bytes)})")
 
 
 def _summary(app: AppVersion) -> dict[str, Any]:

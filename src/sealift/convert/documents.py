@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from sealift.convert.inputs import SourceFile
-from sealift.errors import ConvertError
+from sealift.errors import ConvertError, YamlError
+from sealift.yamltext import load_all
 
 
 def load_documents(source: SourceFile) -> list[Any]:
-    """Every non-empty document of a (multi-document) YAML file."""
+    """Every non-empty document of a (multi-document) YAML file, read as YAML 1.2 like
+    Compose does (`on` and `0022` stay as written); a key given twice is refused, as Compose
+    refuses it."""
     try:
-        return [doc for doc in yaml.safe_load_all(source.text) if doc is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConvertError(
-            f"{source.name}: not valid YAML{line}: {problem}; fix the file and run convert again"
-        ) from None
+        documents = load_all(source.text)
+    except YamlError as exc:
+        raise _not_valid(source, exc.problem, exc.line) from None
+    for document in documents:
+        for path in document.duplicates:
+            problem = f"duplicate key '{path[-1]}' (keep only one)"
+            raise _not_valid(source, problem, document.lines[path])
+    return [document.data for document in documents if document.data is not None]
+
+
+def _not_valid(source: SourceFile, problem: str, line: int | None) -> ConvertError:
+    where = f" (line {line})" if line is not None else ""
+    return ConvertError(
+        f"{source.name}: not valid YAML{where}: {problem}; fix the file and run convert again"
+    )
 
 
 def is_kubernetes(documents: list[Any]) -> bool:

@@ -26,7 +26,9 @@ class ConvertInput:
 
     `files` maps absolute paths to texts (`.env`, env_file, bind-mounted files, config and
     secret files); `directories` holds referenced paths that are directories; `unreadable`
-    maps referenced paths that could not be read to the reason.
+    maps referenced paths that could not be read to the reason. `environment` holds the
+    shell's variables and `env_files` the `--env-file` paths (their texts in `files`); without
+    `env_files`, the project directory's `.env` is read (as Compose does).
     """
 
     sources: tuple[SourceFile, ...]
@@ -35,6 +37,8 @@ class ConvertInput:
     unreadable: Mapping[str, str] = field(default_factory=dict)
     name: str | None = None
     directory_name: str = ""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    env_files: tuple[str, ...] = ()
 
     @property
     def project_dir(self) -> str:

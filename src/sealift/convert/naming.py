@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sealift.convert.inputs import ConvertInput
 
 MAX_NAME = 63
+GENERIC_DIRECTORIES = frozenset(
+    [
+        "release",
+        "releases",
+        "kubernetes",
+        "k8s",
+        "kube",
+        "deploy",
+        "deployment",
+        "deployments",
+        "manifests",
+        "compose",
+        "docker",
+        "docker-compose",
+        "helm",
+        "base",
+        "overlays",
+        "config",
+    ]
+)
+"""Directory names that say where manifests live, not which app they describe."""
 
 
 def dns_name(text: str, fallback: str = "app") -> str:
@@ -23,3 +49,12 @@ def parameter_name(text: str) -> str:
 def escape_template(text: str) -> str:
     """Literal text placed where the model substitutes `${name}`: `${` becomes `$${`."""
     return text.replace("${", "$${")
+
+
+def app_name(inp: ConvertInput) -> str:
+    """The directory's name, or its parent's when it is generic (`deploy`, `k8s`, `compose`)."""
+    name = inp.directory_name or posixpath.basename(inp.project_dir)
+    parent = posixpath.basename(posixpath.dirname(inp.project_dir))
+    if name.lower() in GENERIC_DIRECTORIES and parent:
+        return parent
+    return name

@@ -90,6 +90,14 @@ def quantity_from_kubernetes(value: str | int, where: str) -> str:
     return quantity_from_bytes(int(float(number) * _SUFFIX[suffix]))
 
 
+def quantity_bytes(quantity: str) -> float:
+    """A Kubernetes quantity the converters wrote (`10Gi`, `500M`) in bytes, to compare."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?", quantity.strip())
+    if match is None:
+        return 0.0
+    return float(match.group(1)) * _SUFFIX[match.group(2) or ""]
+
+
 _SUFFIX = {
     "": 1,
     "k": 1000,
@@ -106,3 +114,15 @@ _SUFFIX = {
     "Pi": 1024**5,
     "Ei": 1024**6,
 }
+
+
+def file_mode(value: object, where: str) -> str:
+    """A permission mode as the model's octal text: `0440` (written octal, as Compose and
+    Kubernetes read it), `0o440`, or a decimal number such as Kubernetes' 420 -> `0644`."""
+    text = str(value).strip().lower()
+    if isinstance(value, int) and not isinstance(value, bool) and not text.startswith("0"):
+        return f"{int(value):04o}"
+    digits = text.removeprefix("0o").lstrip("0") or "0"
+    if not re.fullmatch(r"[0-7]{1,4}", digits):
+        raise ConvertError(f"{where}: {value!r} is not a file mode; write it like 0440")
+    return digits.zfill(4)

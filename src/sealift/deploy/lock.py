@@ -2,7 +2,7 @@
 `$SEALIFT_HOME/installations/<name>/lock`.
 
 The kernel drops the lock when its process dies, so a crashed operation never blocks the
-next one; its revision stays `pending` and `recover_crashed` marks it failed.
+next one; its revision stays `pending` until the next command settles it (`recovery.py`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sealift.deploy.state import StateDB, now
 from sealift.errors import LockedError
+from sealift.formats import utc_timestamp
 
 
 def lock_path(home: Path, instance: str) -> Path:
@@ -36,7 +36,9 @@ def installation_lock(home: Path, instance: str, operation: str) -> Iterator[Non
         os.ftruncate(fd, 0)
         os.pwrite(
             fd,
-            json.dumps({"pid": os.getpid(), "operation": operation, "started": now()}).encode(),
+            json.dumps(
+                {"pid": os.getpid(), "operation": operation, "started": utc_timestamp()}
+            ).encode(),
             0,
         )
         yield
@@ -68,19 +70,3 @@ def _held_message(path: Path, instance: str) -> str:
         f"started {info.get('started', '?')})"
     )
     return f"another operation is running on {instance}: {who}; wait for it to finish and try again"
-
-
-def recover_crashed(state: StateDB, instance: str) -> list[int]:
-    """Mark revisions left `pending` by a dead operation as failed (call under the lock)."""
-    recovered = []
-    for rev in state.revisions(instance):
-        if rev.status == "pending":
-            state.finish_revision(
-                instance,
-                rev.number,
-                "failed",
-                f"the {rev.operation} (pid {rev.pid}) died before finishing; "
-                "recovered by the next operation",
-            )
-            recovered.append(rev.number)
-    return recovered

@@ -1,52 +1,58 @@
 """install / upgrade / rollback / uninstall as library functions (the CLI only parses and
 prints; a web console can call these the same way).
 
-Every operation takes the installation's lock, records a `pending` revision, rolls out a
-plan, and records the outcome. A failed or interrupted upgrade/rollback restores the
-previous revision's recorded state and is recorded as failed.
+Every operation takes the installation's lock, settles what a dead operation left pending
+(`recovery.py`), records a `pending` revision, rolls out a plan, and records the outcome.
+A failed or interrupted (Ctrl-C, SIGTERM, SIGHUP) upgrade/rollback restores the previous
+revision's recorded state and is recorded as failed; a failed first install leaves no
+installation behind. Secret values never appear in an error's text.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import logging
 import re
 import secrets
 import string
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from sealift.deploy.lock import installation_lock, recover_crashed
+from sealift.deploy.context import Context
+from sealift.deploy.lock import installation_lock
 from sealift.deploy.plan import Plan
+from sealift.deploy.recovery import (
+    app_of,
+    check_space,
+    describe_failure,
+    desired_of,
+    forget_failed_install,
+    images_of,
+    platform_of,
+    recover,
+    restore,
+)
 from sealift.deploy.rollout import Rollout, plan_for, roll_out
+from sealift.deploy.signals import exit_code, terminations_interrupt
 from sealift.deploy.state import Installation, Revision, StateDB
-from sealift.errors import AlreadyExistsError, DeployError, NotFoundError, SealiftError
-from sealift.market.catalog import AppVersion, Market
+from sealift.deploy.values import mask_text, secrets_masked
+from sealift.errors import (
+    AlreadyExistsError,
+    DeployError,
+    NotFoundError,
+    OperationInterrupted,
+    SealiftError,
+    StoreError,
+    UsageError,
+)
+from sealift.market.catalog import AppVersion
 from sealift.market.format import split_ref
 from sealift.model import params
-from sealift.oci.descriptor import Platform
-from sealift.progress import NO_PROGRESS, Progress
-from sealift.targets.base import DesiredComponent, HealthGateError, ImageToLoad, Target
+from sealift.targets.base import DesiredComponent, HealthGateError
 from sealift.targets.images import image_digests
 
 INSTANCE_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$")
-DEFAULT_TIMEOUT = 300.0
-
-
-@dataclass
-class Context:
-    """What every operation is given."""
-
-    home: Path
-    target: Target
-    progress: Progress = NO_PROGRESS
-    timeout: float = DEFAULT_TIMEOUT
-
-    @property
-    def state(self) -> StateDB:
-        return StateDB(self.home / "state.db")
-
-    @property
-    def market(self) -> Market:
-        return Market(self.home / "store")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,14 +85,18 @@ def install(
     app = ctx.market.find(ref)
     instance = name or app.name
     _check_instance_name(instance)
+    settings = {"platform": platform or "", "bind_address": check_bind_address(bind_address)}
     state = ctx.state
-    with installation_lock(ctx.home, instance, "install"):
-        recover_crashed(state, instance)
+    with installation_lock(ctx.home, instance, "install"), terminations_interrupt():
+        recover(ctx, instance)
         _check_not_installed(state, instance)
-        settings = {"platform": platform or "", "bind_address": bind_address or ""}
         state.delete_installation(instance)
         inst = state.add_installation(instance, app.name, ctx.target.name, settings)
-        return _deploy_version(ctx, inst, app, given or {}, {}, "install", None)
+        try:
+            return _deploy_version(ctx, inst, app, given or {}, {}, "install", None)
+        except BaseException:
+            forget_failed_install(state, instance)
+            raise
 
 
 def _check_instance_name(instance: str) -> None:
@@ -95,6 +105,20 @@ def _check_instance_name(instance: str) -> None:
             f"{instance!r} is not a valid installation name: use lowercase "
             "letters, digits and '-' (at most 42 characters)"
         )
+
+
+def check_bind_address(text: str | None) -> str:
+    """An IP address (v4 or v6) in its canonical form, or "" for the default."""
+    if not text:
+        return ""
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        hint = "use 127.0.0.1 (or ::1)" if text.lower() == "localhost" else "e.g. 127.0.0.1"
+        raise UsageError(
+            f"--bind-address {text!r} is not an IP address; give one of this host's "
+            f"addresses ({hint} for this host only, 0.0.0.0 for every address)"
+        ) from None
 
 
 def _check_not_installed(state: StateDB, instance: str) -> None:
@@ -123,8 +147,9 @@ def upgrade(
     app = ctx.market.get(inst.app, _version_of(version, inst.app))
     if dry_run:
         return _dry_run(ctx, inst, app, given or {})
-    with installation_lock(ctx.home, instance, "upgrade"):
-        recover_crashed(state, instance)
+    with installation_lock(ctx.home, instance, "upgrade"), terminations_interrupt():
+        recover(ctx, instance)
+        inst = state.installation(instance)
         current = _current(state, instance)
         return _deploy_version(ctx, inst, app, given or {}, current.parameters, "upgrade", current)
 
@@ -152,10 +177,10 @@ def _current(state: StateDB, instance: str) -> Revision:
 
 def _dry_run(ctx: Context, inst: Installation, app: AppVersion, given: dict[str, str]) -> Outcome:
     current = _current(ctx.state, inst.name)
-    values = params.resolve_values(app.model, given, current.parameters, generate_secret)
-    platform = _platform(ctx, inst)
-    desired = _render(ctx, inst, app, values, platform)
-    plan = plan_for(ctx.target, inst.name, desired, _desired_of(current))
+    values = _resolve(ctx, inst, app, given, current.parameters)
+    with secrets_masked(_secret_values(app, values)):
+        desired = _render(ctx, inst, app, values)
+        plan = plan_for(ctx.target, inst.name, desired, desired_of(current))
     return Outcome(inst.name, current.number, app.ref, plan, dry_run=True)
 
 
@@ -164,24 +189,27 @@ def _dry_run(ctx: Context, inst: Installation, app: AppVersion, given: dict[str,
 
 def rollback(ctx: Context, instance: str, revision: int | None = None) -> Outcome:
     state = ctx.state
-    inst = state.installation(instance)
-    with installation_lock(ctx.home, instance, "rollback"):
-        recover_crashed(state, instance)
+    state.installation(instance)
+    with installation_lock(ctx.home, instance, "rollback"), terminations_interrupt():
+        settled = recover(ctx, instance)
+        inst = state.installation(instance)
         current = _current(state, instance)
+        if settled and revision is None and state.revisions(instance)[-1].status == "failed":
+            # the operation that died was undone: what ran before it runs again
+            return Outcome(instance, current.number, current.ref, Plan([], []), notes=[settled])
         target_rev = _rollback_target(state, instance, current, revision)
-        app = _app_of(ctx, target_rev)
-        desired = _desired_of(target_rev)
-        return _deploy(
-            ctx,
-            inst,
-            app,
-            target_rev.parameters,
-            target_rev.secrets,
-            desired,
-            "rollback",
-            current,
-            note=f"rollback to revision {target_rev.number}",
-        )
+        with secrets_masked(target_rev.secret_values()):
+            return _deploy(
+                ctx,
+                inst,
+                app_of(ctx, target_rev),
+                target_rev.parameters,
+                target_rev.secrets,
+                desired_of(target_rev),
+                "rollback",
+                current,
+                note=f"rollback to revision {target_rev.number}",
+            )
 
 
 def _rollback_target(
@@ -192,7 +220,7 @@ def _rollback_target(
     earlier = [
         r
         for r in state.revisions(instance)
-        if r.number < current.number and r.status in ("superseded", "rolled-back")
+        if r.number < current.number and r.status == "superseded"
     ]
     if not earlier:
         raise DeployError(
@@ -200,16 +228,6 @@ def _rollback_target(
             f"`sealift history {instance}` lists its revisions"
         )
     return earlier[-1]
-
-
-def _app_of(ctx: Context, rev: Revision) -> AppVersion:
-    app = ctx.market.get(rev.app, rev.version)
-    if app.digest != rev.digest:
-        raise DeployError(
-            f"{rev.ref} in the market is not the one revision {rev.number} "
-            f"deployed ({rev.digest[:19]}); import that version again"
-        )
-    return app
 
 
 # -- the shared core -----------------------------------------------------------------------
@@ -224,43 +242,48 @@ def _deploy_version(
     operation: str,
     current: Revision | None,
 ) -> Outcome:
-    values = params.resolve_values(app.model, given, previous_values, generate_secret)
-    desired = _render(ctx, inst, app, values, _platform(ctx, inst))
-    return _deploy(
-        ctx,
-        inst,
-        app,
-        values,
-        sorted(params.secret_names(app.model)),
-        desired,
-        operation,
-        current,
-        note=f"{operation} {app.ref}",
-    )
+    values = _resolve(ctx, inst, app, given, previous_values)
+    generated = {n for n, p in app.model.parameters.items() if p.generate is not None}
+    ctx.state.keep_values(inst.name, {n: v for n, v in values.items() if n in generated})
+    with secrets_masked(_secret_values(app, values)):
+        return _deploy(
+            ctx,
+            inst,
+            app,
+            values,
+            sorted(params.secret_names(app.model)),
+            _render(ctx, inst, app, values),
+            operation,
+            current,
+            note=f"{operation} {app.ref}",
+        )
+
+
+def _resolve(
+    ctx: Context,
+    inst: Installation,
+    app: AppVersion,
+    given: dict[str, str],
+    previous_values: dict[str, str],
+) -> dict[str, str]:
+    """Parameter values; a generated value kept for this installation name (it protects
+    data in the kept volumes) is reused before a new one is made."""
+    previous = {**ctx.state.kept_values(inst.name), **previous_values}
+    with secrets_masked(_secret_values(app, {**previous, **given})):
+        return params.resolve_values(app.model, given, previous, generate_secret)
+
+
+def _secret_values(app: AppVersion, values: dict[str, str]) -> list[str]:
+    return params.secret_texts(app.model, values)
 
 
 def _render(
-    ctx: Context, inst: Installation, app: AppVersion, values: dict[str, str], platform: Platform
+    ctx: Context, inst: Installation, app: AppVersion, values: dict[str, str]
 ) -> list[DesiredComponent]:
+    platform = platform_of(ctx, inst)
     rendered = params.render(app.model, values)
-    digests = image_digests(ctx.market.layout, _images(app), platform)
+    digests = image_digests(ctx.market.layout, images_of(app), platform)
     return ctx.target.render(rendered, inst.name, platform, inst.settings, digests)
-
-
-def _platform(ctx: Context, inst: Installation) -> Platform:
-    requested = str(inst.settings.get("platform") or "")
-    try:
-        return ctx.target.platform(Platform.parse(requested) if requested else None)
-    except ValueError as exc:
-        raise DeployError(str(exc)) from exc
-
-
-def _desired_of(rev: Revision) -> list[DesiredComponent]:
-    return [DesiredComponent.from_json(d) for d in rev.desired]
-
-
-def _images(app: AppVersion) -> list[ImageToLoad]:
-    return [ImageToLoad(c.name, c.image, c.descriptor) for c in app.components]
 
 
 def _deploy(
@@ -275,17 +298,12 @@ def _deploy(
     note: str,
 ) -> Outcome:
     state = ctx.state
-    previous = _desired_of(current) if current else None
+    previous = desired_of(current) if current else None
     plan = plan_for(ctx.target, inst.name, desired, previous)
+    recorded = [d.to_json() for d in desired]
+    check_space(ctx, 4 * len(json.dumps(recorded)))
     rev = state.begin_revision(
-        inst.name,
-        operation,
-        app.name,
-        app.version,
-        app.digest,
-        values,
-        secret,
-        [d.to_json() for d in desired],
+        inst.name, operation, app.name, app.version, app.digest, values, secret, recorded
     )
     try:
         rollout = Rollout(
@@ -293,75 +311,72 @@ def _deploy(
             inst.name,
             rev.number,
             desired,
-            _images(app),
-            _platform(ctx, inst),
+            images_of(app),
+            platform_of(ctx, inst),
             ctx.timeout,
         )
         roll_out(rollout, plan, ctx.market.layout, ctx.progress)
     except (SealiftError, HealthGateError, KeyboardInterrupt) as exc:
         raise _fail(ctx, inst, rev, current, exc) from exc
-    state.finish_revision(inst.name, rev.number, "deployed", note)
+    _record(ctx, inst, rev, note)
     return Outcome(inst.name, rev.number, app.ref, plan)
+
+
+def _record(ctx: Context, inst: Installation, rev: Revision, note: str) -> None:
+    try:
+        ctx.state.finish_revision(inst.name, rev.number, "deployed", note)
+    except StoreError as exc:
+        raise DeployError(
+            f"{inst.name} runs {rev.ref} (revision {rev.number}), but state.db could not "
+            f"record it ({exc}); free space under {ctx.home}, then run `sealift status "
+            f"{inst.name}`: it records the revision"
+        ) from exc
 
 
 def _fail(
     ctx: Context, inst: Installation, rev: Revision, current: Revision | None, exc: BaseException
 ) -> DeployError:
-    what = _describe_failure(exc)
-    restored = _restore(ctx, inst, rev, current)
+    what = describe_failure(exc)
+    log.debug("%s revision %d failed (%s); restoring", inst.name, rev.number, what)
+    restored = restore(ctx, inst, current)
     message = f"{rev.operation} to {rev.ref} failed: {what}; {restored}"
+    message = mask_text(message, rev.secret_values())  # history shows it
     ctx.state.finish_revision(inst.name, rev.number, "failed", message)
+    if isinstance(exc, KeyboardInterrupt):
+        return OperationInterrupted(message, exit_code(exc))
     if isinstance(exc, HealthGateError):
         lines = "\n".join("    " + line for line in exc.log_tail) or "    (the log is empty)"
         message += f"\nlast log lines of {exc.component}:\n{lines}"
     return DeployError(message)
 
 
-def _describe_failure(exc: BaseException) -> str:
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted"
-    if isinstance(exc, HealthGateError):
-        return f"component {exc.component}: {exc.reason}"
-    return str(exc)
-
-
-def _restore(ctx: Context, inst: Installation, failed: Revision, current: Revision | None) -> str:
-    """Put back what ran before `failed`; say what was done."""
-    if current is None:
-        ctx.target.remove(inst.name, purge=False)
-        return "removed what the install had started (volumes kept)"
-    desired = _desired_of(current)
-    try:
-        app = _app_of(ctx, current)
-        rollout = Rollout(
-            ctx.target,
-            inst.name,
-            current.number,
-            desired,
-            _images(app),
-            _platform(ctx, inst),
-            ctx.timeout,
-        )
-        roll_out(
-            rollout, plan_for(ctx.target, inst.name, desired, None), ctx.market.layout, ctx.progress
-        )
-    except (SealiftError, HealthGateError) as exc:
-        return (
-            f"restoring revision {current.number} failed too ({_describe_failure(exc)}); "
-            f"run `sealift rollback {inst.name} {current.number}`"
-        )
-    return f"restored revision {current.number} ({current.ref})"
-
-
 # -- uninstall ---------------------------------------------------------------------------
 
 
 def uninstall(ctx: Context, instance: str, *, purge: bool = False) -> list[str]:
-    """Remove the installation; returns the volumes kept (or deleted with purge)."""
+    """Remove the installation; returns the volumes kept (or deleted with purge). Purge
+    also forgets the generated values that protected the deleted data."""
     state = ctx.state
-    if state.find_installation(instance) is None:
+    known = state.find_installation(instance) is not None
+    if not known and not purge:
         raise NotFoundError(f"no installation named {instance!r}; `sealift status` lists them")
     with installation_lock(ctx.home, instance, "uninstall"):
+        kept = state.kept_values(instance)
         volumes = ctx.target.remove(instance, purge=purge)
+        if not (known or kept or volumes):  # --purge of a name that left nothing behind
+            raise NotFoundError(f"no installation named {instance!r}; `sealift status` lists them")
         state.delete_installation(instance)
+        if purge:
+            state.forget_values(instance)
     return volumes
+
+
+__all__ = [
+    "Context",
+    "Outcome",
+    "check_bind_address",
+    "install",
+    "rollback",
+    "uninstall",
+    "upgrade",
+]

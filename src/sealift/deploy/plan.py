@@ -53,6 +53,8 @@ def make_plan(
 def _step(
     desired: DesiredComponent, observed: ObservedComponent | None, previous: DesiredComponent | None
 ) -> PlanStep:
+    if desired.is_job:
+        return _job_step(desired, observed, previous)
     if observed is None or not observed.hashes:
         return PlanStep(
             desired.name, "create", "new component" if previous is None else "not running"
@@ -62,6 +64,23 @@ def _step(
             return PlanStep(desired.name, "recreate", "not running")
         return PlanStep(desired.name, "keep")
     return PlanStep(desired.name, "recreate", _reason(desired, observed, previous))
+
+
+def _job_step(
+    desired: DesiredComponent, observed: ObservedComponent | None, previous: DesiredComponent | None
+) -> PlanStep:
+    """A job runs again only when its spec changed (or its last run did not succeed)."""
+    if observed is None or not observed.hashes:
+        if previous is not None and previous.hash == desired.hash:
+            return PlanStep(desired.name, "keep", "spec unchanged")  # its container was pruned
+        return PlanStep(desired.name, "run", "new job" if previous is None else "not run yet")
+    if set(observed.hashes) != {desired.hash}:
+        return PlanStep(desired.name, "run", _reason(desired, observed, previous))
+    if observed.failed:
+        return PlanStep(desired.name, "run", "its last run failed")
+    if observed.not_running < len(observed.hashes):
+        return PlanStep(desired.name, "run", "its last run was interrupted")
+    return PlanStep(desired.name, "keep", "spec unchanged")
 
 
 def _replicas(desired: DesiredComponent) -> int:
@@ -99,3 +118,6 @@ def dependency_levels(desired: list[DesiredComponent]) -> list[list[str]]:
         for name in ready:
             del pending[name]
     return levels
+
+
+__all__ = ["Plan"]

@@ -1,14 +1,18 @@
-"""Read-only views: status, history, logs. Secrets are shown as *** in all of them."""
+"""Views: status, history, logs. Secrets are shown as *** in all of them. `status` is
+read-only but for one thing: it settles an operation whose process died, as it promises
+(see `recovery.py`)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sealift.deploy.lock import is_locked
-from sealift.deploy.operations import Context
+from sealift.deploy.context import Context
+from sealift.deploy.lock import installation_lock, is_locked
 from sealift.deploy.state import Revision
+from sealift.errors import LockedError
 from sealift.targets.base import ComponentStatus, DesiredComponent
 
 
@@ -48,7 +52,20 @@ def history(ctx: Context, instance: str) -> list[Revision]:
 def status(ctx: Context, instance: str | None = None) -> list[InstallationStatus]:
     state = ctx.state
     names = [instance] if instance else [i.name for i in state.installations()]
-    return [_status_of(ctx, name) for name in names]
+    for name in names:
+        _settle(ctx, name)
+    return [_status_of(ctx, name) for name in names if instance or state.find_installation(name)]
+
+
+def _settle(ctx: Context, instance: str) -> None:
+    """Recover a dead operation's pending revision (unless one is running now)."""
+    revisions = ctx.state.revisions(instance)
+    if not revisions or revisions[-1].status != "pending" or is_locked(ctx.home, instance):
+        return
+    from sealift.deploy.recovery import recover  # rarely needed: not loaded by every status
+
+    with contextlib.suppress(LockedError), installation_lock(ctx.home, instance, "status"):
+        recover(ctx, instance)
 
 
 def _status_of(ctx: Context, instance: str) -> InstallationStatus:
@@ -83,3 +100,6 @@ def logs(
 ) -> Iterator[str]:
     ctx.state.installation(instance)
     return ctx.target.logs(instance, component, tail, follow)
+
+
+__all__ = ["InstallationStatus", "history", "logs", "revision_json", "status"]

@@ -8,6 +8,7 @@ follows would take for the running previous revision and keep.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -21,6 +22,8 @@ from sealift.oci.descriptor import Platform
 from sealift.oci.layout import Layout
 from sealift.progress import Progress
 from sealift.targets.base import DesiredComponent, ImageToLoad, Target
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,31 +51,67 @@ def plan_for(
 def roll_out(rollout: Rollout, plan: Plan, layout: Layout, progress: Progress) -> None:
     """Apply `plan`; raise HealthGateError (or any error) at the first failing component."""
     target, instance = rollout.target, rollout.instance
+    log.debug(
+        "%s revision %d on %s: %s",
+        instance,
+        rollout.revision,
+        target.name,
+        ", ".join(f"{s.component} {s.action}" for s in plan.steps) or "nothing to do",
+    )
     target.ensure_images(layout, rollout.images, rollout.platform, progress)
-    target.prepare(instance)
+    target.check(rollout.desired)
+    target.prepare(instance, rollout.desired)
     by_name = {d.name: d for d in rollout.desired}
     for step in plan.steps:
         if step.action == "remove":
             progress.note(f"remove {step.component}")
             with interrupts_deferred():
                 target.apply(instance, rollout.revision, step, None)
-    deadline = time.monotonic() + rollout.timeout
+    gate = _Gate(rollout, time.monotonic() + rollout.timeout, progress, plan)
     for level in plan.levels:
         changed = [s for s in plan.steps if s.component in level and s.action != "keep"]
         for step in changed:
+            gate.dependencies_of(by_name[step.component])
             progress.note(
                 f"{step.action} {step.component}" + (f" ({step.reason})" if step.reason else "")
             )
             with interrupts_deferred():
                 target.apply(instance, rollout.revision, step, by_name[step.component])
-        for step in changed:
-            target.wait_ready(instance, by_name[step.component], deadline)
-            progress.note(f"{step.component} is ready")
+            log.debug("%s %s: applied", step.action, step.component)
+    for level in plan.levels:
+        for name in level:
+            gate.wait(name)
+
+
+class _Gate:
+    """Waits, once each, for changed components to be ready: healthy (or settled) for a
+    service, exited with 0 for a job. A component starts once the dependencies it waits for
+    (condition healthy or completed, not started) are ready."""
+
+    def __init__(self, rollout: Rollout, deadline: float, progress: Progress, plan: Plan) -> None:
+        self.rollout, self.deadline, self.progress = rollout, deadline, progress
+        self.pending = {s.component for s in plan.steps if s.action not in ("keep", "remove")}
+        self.by_name = {d.name: d for d in rollout.desired}
+
+    def dependencies_of(self, desired: DesiredComponent) -> None:
+        for dependency in desired.depends_on:
+            if desired.condition(dependency) != "started":
+                self.wait(dependency)
+
+    def wait(self, name: str) -> None:
+        if name not in self.pending:
+            return
+        self.pending.discard(name)
+        desired = self.by_name[name]
+        self.rollout.target.wait_ready(self.rollout.instance, desired, self.deadline)
+        log.debug("%s is ready", name)
+        self.progress.note(f"{name} {'completed' if desired.is_job else 'is ready'}")
 
 
 @contextmanager
 def interrupts_deferred() -> Iterator[None]:
-    """Hold back SIGINT until the block is done, then raise KeyboardInterrupt.
+    """Hold back SIGINT, SIGTERM and SIGHUP until the block is done, then deliver the first
+    one caught to the handler that was there before (Ctrl-C: KeyboardInterrupt).
 
     Only the main thread can handle signals; elsewhere (e.g. a web console's worker) the
     block runs as it is.
@@ -85,10 +124,12 @@ def interrupts_deferred() -> Iterator[None]:
     def remember(signum: int, frame: FrameType | None) -> None:
         caught.append(signum)
 
-    previous = signal.signal(signal.SIGINT, remember)
+    held = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, remember) for sig in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
     if caught:
-        raise KeyboardInterrupt
+        signal.raise_signal(caught[0])

@@ -3,7 +3,14 @@
 A revision records the app version and digest, the parameter values (secrets too: the file
 is readable only by its owner), the rendered desired state of every component, its status
 and timestamps. A revision in status `pending` belongs to an operation in progress; if its
-process died, the next operation marks it failed (see `lock.py`).
+process died, the next command settles it (see `recovery.py`).
+
+Generated secret values are also kept per installation name, apart from the revisions:
+they protect data in volumes that outlive an uninstall (without --purge) or a failed first
+install, so a reinstall reuses them until `uninstall --purge` forgets them.
+
+The file carries its schema version in `PRAGMA user_version`: 0 is the first release's
+layout (no version set), migrated in place when opened; a newer file is refused.
 """
 
 from __future__ import annotations
@@ -14,13 +21,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from sealift.errors import NotFoundError, StoreError
+from sealift.formats import MASK, utc_timestamp
 
-Status = Literal["pending", "deployed", "superseded", "failed", "rolled-back"]
+Status = Literal["pending", "deployed", "superseded", "failed"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS installations (
@@ -48,10 +55,16 @@ CREATE TABLE IF NOT EXISTS revisions (
     PRIMARY KEY (installation, number)
 );
 """
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+KEPT_VALUES = """
+CREATE TABLE IF NOT EXISTS kept_values (
+    installation TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (installation, name)
+);
+"""
+SCHEMA_VERSION = 1
+MIGRATIONS = {0: KEPT_VALUES}  # from version N to N + 1 (0: the first release, 16a3850)
 
 
 @dataclass(frozen=True)
@@ -86,7 +99,11 @@ class Revision:
 
     def masked_parameters(self) -> dict[str, str]:
         """Parameter values with every secret shown as ***."""
-        return {k: "***" if k in self.secrets else v for k, v in self.parameters.items()}
+        return {k: MASK if k in self.secrets else v for k, v in self.parameters.items()}
+
+    def secret_values(self) -> list[str]:
+        """The values to mask in any text about this revision (values.mask_text)."""
+        return [v for k, v in self.parameters.items() if k in self.secrets]
 
 
 class StateDB:
@@ -99,7 +116,20 @@ class StateDB:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         os.chmod(path, 0o600)
         with self._db() as db:
-            db.executescript(SCHEMA)
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version != SCHEMA_VERSION:
+                self._migrate(db, version)
+
+    def _migrate(self, db: sqlite3.Connection, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the state file {self.path} was written by a newer sealift (schema "
+                f"{version}; this one knows {SCHEMA_VERSION}); use that release or a newer one"
+            )
+        steps = "".join(MIGRATIONS[step] for step in range(version, SCHEMA_VERSION))
+        db.executescript(
+            f"BEGIN IMMEDIATE; {SCHEMA} {steps} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        )
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -117,7 +147,7 @@ class StateDB:
     def add_installation(
         self, name: str, app: str, target: str, settings: dict[str, Any]
     ) -> Installation:
-        inst = Installation(name, app, target, settings, now())
+        inst = Installation(name, app, target, settings, utc_timestamp())
         with self._db() as db:
             db.execute(
                 "INSERT INTO installations VALUES (?, ?, ?, ?, ?)",
@@ -149,6 +179,27 @@ class StateDB:
         with self._db() as db:
             db.execute("DELETE FROM revisions WHERE installation = ?", (name,))
             db.execute("DELETE FROM installations WHERE name = ?", (name,))
+
+    # -- generated values kept with the data --------------------------------------------
+
+    def keep_values(self, installation: str, values: dict[str, str]) -> None:
+        """Remember generated values for `installation` (kept until `forget_values`)."""
+        with self._db() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO kept_values VALUES (?, ?, ?)",
+                [(installation, k, v) for k, v in values.items()],
+            )
+
+    def kept_values(self, installation: str) -> dict[str, str]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT name, value FROM kept_values WHERE installation = ?", (installation,)
+            ).fetchall()
+        return {r["name"]: r["value"] for r in rows}
+
+    def forget_values(self, installation: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM kept_values WHERE installation = ?", (installation,))
 
     # -- revisions ------------------------------------------------------------------
 
@@ -183,7 +234,7 @@ class StateDB:
                     json.dumps(sorted(secrets)),
                     json.dumps(desired),
                     "pending",
-                    now(),
+                    utc_timestamp(),
                     os.getpid(),
                 ),
             )
@@ -202,7 +253,7 @@ class StateDB:
             db.execute(
                 "UPDATE revisions SET status = ?, finished = ?, message = ? "
                 "WHERE installation = ? AND number = ?",
-                (status, now(), message, installation, number),
+                (status, utc_timestamp(), message, installation, number),
             )
 
     def mark(self, installation: str, number: int, status: Status, message: str) -> None:

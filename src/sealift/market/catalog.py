@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import builtins
 import functools
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sealift.errors import AlreadyExistsError, NotFoundError, StoreError
+from sealift.formats import semver_key
 from sealift.market import format as fmt
 from sealift.market.format import APP_ARTIFACT, APP_CONFIG, COMPONENT
 from sealift.oci import media
 from sealift.oci.descriptor import Descriptor, Platform
 from sealift.oci.layout import Layout
+from sealift.oci.storecheck import StoreReport, check_layout
 
 if TYPE_CHECKING:
     from sealift.model.app import AppModel
@@ -67,17 +68,19 @@ class Market:
         self.layout = Layout.create(store_dir)
 
     def list(self) -> builtins.list[AppVersion]:
-        apps = [self._read(desc) for desc in self._app_entries().values()]
+        with self.layout.lease():  # a version removed meanwhile is read whole or not at all
+            apps = [self._read(desc) for desc in self._app_entries().values()]
         return sorted(apps, key=lambda a: (a.name, semver_key(a.version)))
 
     def has(self, name: str, version: str) -> bool:
         return fmt.version_ref(name, version) in self._app_entries()
 
     def get(self, name: str, version: str) -> AppVersion:
-        desc = self._app_entries().get(fmt.version_ref(name, version))
-        if desc is None:
-            raise NotFoundError(self._missing_message(name, version))
-        return self._read(desc)
+        with self.layout.lease():  # see list()
+            desc = self._app_entries().get(fmt.version_ref(name, version))
+            if desc is not None:
+                return self._read(desc)
+        raise NotFoundError(self._missing_message(name, version))
 
     def find(self, ref: str) -> AppVersion:
         return self.get(*fmt.split_ref(ref))
@@ -110,13 +113,33 @@ class Market:
             )
         return app
 
-    def remove(self, name: str, version: str) -> tuple[int, int]:
-        """Forget a version and free every blob no other version references."""
-        self.get(name, version)
+    def remove(
+        self, name: str, version: str, on_wait: Callable[[], None] | None = None
+    ) -> tuple[int, int]:
+        """Forget a version, then free every blob nothing else in index.json reaches; that
+        waits (after calling `on_wait`) for commands holding a lease on the store.
+        Reads nothing but index.json first, so a damaged version can be removed too."""
+        if not self.has(name, version):
+            raise NotFoundError(self._missing_message(name, version))
+        self.forget(name, version)
+        freed = self.layout.collect_garbage(on_wait=on_wait)
+        return freed or (0, 0)
+
+    def forget(self, name: str, version: str, digest: str | None = None) -> None:
+        """Drop the names of a version (and of its components) from index.json; with
+        `digest`, only while the version is still that digest. Frees no blob."""
         with self.layout.editing_entries() as entries:
+            current = _named(entries).get(fmt.version_ref(name, version))
+            if current is None or digest not in (None, current.digest):
+                return
             owned = _owned_refs(name, version, entries)
             entries[:] = [e for e in entries if e.annotations.get(media.REF_NAME) not in owned]
-        return self.layout.collect_garbage()
+
+    def check(self) -> StoreReport:
+        """Verify every blob and reference of the store (under a lease: nothing is
+        deleted meanwhile)."""
+        with self.layout.lease():
+            return check_layout(self.layout)
 
     # -- reading ----------------------------------------------------------------
 
@@ -205,9 +228,9 @@ class Market:
         )
 
     def _versions_of(self, name: str) -> builtins.list[AppVersion]:
-        return [
-            self._read(d) for ref, d in self._app_entries().items() if ref.split(":", 1)[0] == name
-        ]
+        with self.layout.lease():
+            entries = self._app_entries().items()
+            return [self._read(d) for ref, d in entries if ref.split(":", 1)[0] == name]
 
 
 def _named(entries: list[Descriptor]) -> dict[str, Descriptor]:
@@ -240,16 +263,3 @@ def parse_stored_model(data: Mapping[str, Any]) -> AppModel:
 def preload_model_parser() -> None:
     """Load what parse_stored_model needs (run in a thread beside slow I/O)."""
     import sealift.model.normal  # noqa: F401
-
-
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$")
-
-
-def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
-    """Sort key: 1.0.0-rc.1 < 1.0.0 < 1.0.1 < 1.10.0."""
-    m = _SEMVER.match(version)
-    if not m:
-        return (0, 0, 0, 0, ((1, version),))
-    pre = m.group(4)
-    pre_key = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split(".")) if pre else ()
-    return (int(m.group(1)), int(m.group(2)), int(m.group(3)), 0 if pre else 1, pre_key)

@@ -34,3 +34,12 @@ def split_ref(ref: str) -> tuple[str, str]:
     if not sep or not name or not version:
         raise UsageError(f"{ref!r} is not NAME:VERSION (for example shop:1.0.0)")
     return name, version
+
+
+def owning_version(ref: str) -> str:
+    """The app version a ref of index.json belongs to: `shop/web:1.0.0` -> `shop:1.0.0`."""
+    name, sep, version = ref.rpartition(":")
+    return f"{name.split('/', 1)[0]}:{version}" if sep and name else ref
+
+
+__all__ = ["APP_ARTIFACT", "component_ref", "owning_version", "split_ref", "version_ref"]

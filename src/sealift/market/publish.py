@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sealift.errors import AlreadyExistsError, SealiftError
+from sealift.formats import canonical_json, utc_timestamp
 from sealift.market import format as fmt
 from sealift.market.catalog import AppVersion, Market
 from sealift.model.app import AppModel
@@ -17,10 +17,11 @@ from sealift.model.normal import to_json, with_images
 from sealift.oci import media
 from sealift.oci.copy import CopiedImage, copy_image
 from sealift.oci.descriptor import Descriptor, Platform
-from sealift.oci.layout import Layout, canonical_json
+from sealift.oci.layout import Layout
 from sealift.progress import NO_PROGRESS, Progress
 
 EMPTY_JSON = b"{}"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,12 @@ def publish(
             f"{model.name}:{model.version} is already in the market; versions are immutable: "
             "publish a new version (--version), or pass --force to replace it"
         )
-    with _cleanup_on_failure(market.layout):
+    log.debug("publishing %s:%s (source %s)", model.name, model.version, options.source)
+    # a lease until the version is named; a failure's new blobs are freed at its end
+    with market.layout.writing():
         images = _copy_images(market.layout, model, options, progress)
         index = _write_app_index(market.layout, model, images)
+        log.debug("app index %s written; registering it", index.digest)
         return market.register(index, force=options.force)
 
 
@@ -75,7 +79,12 @@ def _copy_images(
             )
         except SealiftError as exc:
             raise exc.prefixed(f"component {name}: ") from exc
+        log.debug("%s: %s stored as %s", name, component.image, _digest(images, component.image))
     return images
+
+
+def _digest(images: _Images, image: str) -> str:
+    return images.copied[image].descriptor.digest
 
 
 def pinned(reference: str, digest: str) -> str:
@@ -107,7 +116,7 @@ def write_app_index(
         "annotations": {
             fmt.APP_NAME: model_json["name"],
             fmt.APP_VERSION: model_json["version"],
-            fmt.CREATED: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            fmt.CREATED: utc_timestamp(),
         },
     }
     desc = layout.put_json(doc, media.OCI_INDEX)
@@ -131,15 +140,4 @@ def _write_model_manifest(layout: Layout, model_json: dict[str, Any]) -> Descrip
     )
 
 
-@contextlib.contextmanager
-def _cleanup_on_failure(layout: Layout) -> Iterator[None]:
-    """Remove the blobs a failed publish wrote that nothing else references."""
-    before = layout.blob_digests()
-    try:
-        yield
-    except BaseException:
-        with layout.locked():
-            new = layout.blob_digests() - before
-            for digest in new - layout.referenced_blobs():
-                layout.remove_blob(digest)
-        raise
+__all__ = ["PublishOptions", "publish"]

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from sealift.model.fields import (
     AbsPath,
+    Capability,
     Command,
     Cpu,
+    DependsOnSchema,
     Duration,
     FileMode,
     HostPort,
@@ -20,6 +33,7 @@ from sealift.model.fields import (
     RestartBefore,
     RestartSchema,
     SemVer,
+    SubPath,
     Text,
     VolumeName,
 )
@@ -29,12 +43,15 @@ __all__ = [
     "AppModel",
     "Component",
     "ConfigFile",
+    "Dependency",
     "ExecCheck",
     "Health",
     "HttpCheck",
     "Parameter",
     "Port",
     "Resources",
+    "Security",
+    "SharedVolume",
     "TcpCheck",
     "Volume",
     "parse_cpu",
@@ -47,10 +64,27 @@ PortNumber = Annotated[int, Field(ge=1, le=65535)]
 ParameterType = Literal["string", "integer", "boolean"]
 ParameterValue = str | int | bool
 Restart = Literal["always", "on-failure", "unless-stopped", "no"]
+Kind = Literal["service", "job"]
+Condition = Literal["started", "healthy", "completed"]
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    omit_when_default: ClassVar[frozenset[str]] = frozenset()
+    """Fields left out of the normalized JSON while they hold their default: keys added after
+    the first release, so that a model that does not use them normalizes (and hashes) as
+    before."""
+
+    @model_serializer(mode="wrap")
+    def _omit_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self.omit_when_default:
+                field = type(self).model_fields[name]
+                if getattr(self, name) == field.get_default(call_default_factory=True):
+                    data.pop(field.alias or name, None)
+        return data
 
 
 class Parameter(_Frozen):
@@ -153,8 +187,12 @@ class Port(_Frozen):
 
 
 class HttpCheck(_Frozen):
+    omit_when_default = frozenset({"headers"})
+
     path: str = "/"
     port: PortNumber
+    headers: dict[str, Text] = {}
+    """Sent with the request, e.g. `Host: example.org` for an app that checks it."""
 
     @field_validator("path")
     @classmethod
@@ -192,19 +230,56 @@ class Health(_Frozen):
 
 
 class Volume(_Frozen):
-    """Persistent named storage; survives upgrade, rollback and reinstall."""
+    """A mount of persistent named storage; survives upgrade, rollback and reinstall. A name
+    declared in the app's `volumes` is shared by every component that mounts it; any other
+    name is private to its component."""
+
+    omit_when_default = frozenset({"read_only"})
 
     name: VolumeName
     path: AbsPath
     size: Quantity | None = None
+    subpath: SubPath | None = None
+    """Mount only this directory of the volume (created when missing)."""
+    read_only: bool = False
+
+
+class SharedVolume(_Frozen):
+    """A volume declared once for the app (`volumes:`), mounted by several components."""
+
+    size: Quantity | None = None
+
+
+_TRUE_SPELLINGS = {"1", "on", "t", "true", "y", "yes"}
+
+
+def _is_true(value: object) -> bool:
+    """pydantic's lax reading of a boolean (before the field is validated)."""
+    if isinstance(value, str):
+        return value.strip().lower() in _TRUE_SPELLINGS
+    return value is True or (isinstance(value, int) and value == 1)
 
 
 class ConfigFile(_Frozen):
-    """A file placed in the container."""
+    """A file placed in the container; a `secret` one is never printed and defaults to mode
+    0400."""
+
+    omit_when_default = frozenset({"secret"})
 
     path: AbsPath
     content: str
     mode: FileMode = "0644"
+    """Default 0644, or 0400 for a secret."""
+    secret: bool = False
+    uid: int | None = Field(default=None, ge=0)
+    gid: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secret_mode(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "mode" not in data and _is_true(data.get("secret")):
+            return {**data, "mode": "0400"}
+        return data
 
 
 class Resources(_Frozen):
@@ -214,9 +289,44 @@ class Resources(_Frozen):
     """Bytes."""
 
 
-class Component(_Frozen):
-    """One service of the app: an image and how to run it."""
+class Dependency(_Frozen):
+    """`depends_on` item: start after `component` is started, healthy (once its health check
+    passes; started when it has none) or completed (a job that exited with code 0)."""
 
+    component: str
+    condition: Condition = "healthy"
+
+
+def _dependency_items(value: Any) -> Any:
+    if isinstance(value, list):
+        return [{"component": item} if isinstance(item, str) else item for item in value]
+    return value
+
+
+DependsOn = Annotated[list[Dependency], BeforeValidator(_dependency_items), DependsOnSchema]
+
+
+class Security(_Frozen):
+    """How locked down the component runs."""
+
+    omit_when_default = frozenset(
+        {"read_only_root", "cap_drop", "cap_add", "no_new_privileges", "run_as_non_root"}
+    )
+
+    read_only_root: bool = False
+    cap_drop: list[Capability] = []
+    cap_add: list[Capability] = []
+    no_new_privileges: bool = False
+    run_as_non_root: bool = False
+    """Refuse to start as uid 0 (from `user`, else the image's user)."""
+
+
+class Component(_Frozen):
+    """One service of the app (or a job that runs to completion): an image and how to run it."""
+
+    omit_when_default = frozenset({"kind"})
+
+    kind: Kind = "service"
     image: ImageRef
     command: Command | None = None
     entrypoint: Command | None = None
@@ -224,7 +334,7 @@ class Component(_Frozen):
     working_dir: AbsPath | None = None
     user: Text | None = None
     ports: list[Port] = []
-    depends_on: list[str] = []
+    depends_on: DependsOn = []
     health: Health | None = None
     replicas: int = Field(default=1, ge=0)
     stateful: bool = False
@@ -232,7 +342,35 @@ class Component(_Frozen):
     configs: list[ConfigFile] = []
     resources: Resources | None = None
     restart: Annotated[Restart, RestartBefore, RestartSchema] = "always"
+    """Default `always`; for a job `no`."""
     labels: dict[str, Text] = {}
+    security: Security | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _job_restart(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kind") == "job" and "restart" not in data:
+            return {**data, "restart": "no"}
+        return data
+
+    @field_serializer("depends_on")
+    def _plain_names(self, deps: list[Dependency]) -> list[str | dict[str, str]]:
+        """A `healthy` dependency is written as its name, as the first release wrote it."""
+        return [
+            d.component if d.condition == "healthy" else d.model_dump(mode="json") for d in deps
+        ]
+
+    @property
+    def is_job(self) -> bool:
+        return self.kind == "job"
+
+    @property
+    def dependency_names(self) -> list[str]:
+        return [d.component for d in self.depends_on]
+
+
+def _empty_if_none(value: Any) -> Any:
+    return {} if value is None else value
 
 
 class AppModel(_Frozen):
@@ -245,6 +383,10 @@ class AppModel(_Frozen):
     schema_: Literal["sealift/v1"] = Field(alias="schema")
     name: Name
     version: SemVer
+    omit_when_default = frozenset({"volumes"})
+
     description: str | None = None
     parameters: dict[ParameterName, Parameter] = {}
+    volumes: dict[VolumeName, Annotated[SharedVolume, BeforeValidator(_empty_if_none)]] = {}
+    """Shared volumes, declared once and mounted by name in several components."""
     components: dict[Name, Component] = Field(min_length=1)

@@ -9,6 +9,8 @@ from typing import Any
 
 from sealift.model.problems import Path, Problem
 from sealift.model.template import references
+from sealift.model.workload import check_volumes, check_workload
+from sealift.model.workload import items_of as _items
 
 
 def check_rules(data: object, rendered: bool = False) -> list[Problem]:
@@ -20,10 +22,12 @@ def check_rules(data: object, rendered: bool = False) -> list[Problem]:
     problems: list[Problem] = []
     problems += _check_dependencies(components)
     problems += _check_host_ports(components)
+    problems += check_volumes(_mapping(data, "volumes"), components)
     for name, spec in components.items():
         where: Path = ("components", name)
         problems += _check_ports(where, spec)
         problems += _check_mounts(where, spec)
+        problems += check_workload(where, spec)
         if not rendered:
             problems += _check_references(where, spec, parameters)
     return problems
@@ -34,20 +38,13 @@ def _mapping(data: object, key: str) -> dict[Any, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _items(data: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(index, item) for every mapping item of the list `data[key]`."""
-    value = data.get(key)
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, dict):
-                yield index, item
-
-
 def _dependencies(spec: dict[str, Any]) -> list[tuple[int, str]]:
+    """(index, name) of every dependency: a name, or an item `{component: name, ...}`."""
     value = spec.get("depends_on")
     if not isinstance(value, list):
         return []
-    return [(index, dep) for index, dep in enumerate(value) if isinstance(dep, str)]
+    named = [(i, d.get("component") if isinstance(d, dict) else d) for i, d in enumerate(value)]
+    return [(index, dep) for index, dep in named if isinstance(dep, str)]
 
 
 def _check_dependencies(components: dict[str, dict[str, Any]]) -> list[Problem]:
@@ -59,8 +56,21 @@ def _check_dependencies(components: dict[str, dict[str, Any]]) -> list[Problem]:
                 problems.append((where, f"component '{name}' cannot depend on itself"))
             elif dep not in components:
                 problems.append((where, f"no component named '{dep}'"))
+            elif _condition(spec, index) == "completed" and components[dep].get("kind") != "job":
+                problems.append(
+                    (
+                        (*where, "condition"),
+                        f"'{dep}' is not a job (kind: job), so it never completes: "
+                        "use condition started or healthy",
+                    )
+                )
     problems += _check_cycles(components)
     return problems
+
+
+def _condition(spec: dict[str, Any], index: int) -> object:
+    item = spec["depends_on"][index]
+    return item.get("condition") if isinstance(item, dict) else None
 
 
 def _check_cycles(components: dict[str, dict[str, Any]]) -> list[Problem]:
@@ -159,7 +169,7 @@ def _check_host_ports(components: dict[str, dict[str, Any]]) -> list[Problem]:
 def _check_mounts(where: Path, spec: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     paths: dict[object, str] = {}
-    names: dict[object, int] = {}
+    names: dict[tuple[object, object], int] = {}
     for kind in ("volumes", "configs"):
         for index, item in _items(spec, kind):
             path = item.get("path")
@@ -173,14 +183,15 @@ def _check_mounts(where: Path, spec: dict[str, Any]) -> list[Problem]:
             paths.setdefault(path, f"{kind}[{index}]")
     for index, volume in _items(spec, "volumes"):
         name = volume.get("name")
-        if name in names:
+        key = (name, volume.get("subpath"))  # one volume, several subpaths: fine
+        if key in names:
             problems.append(
                 (
                     (*where, "volumes", index, "name"),
-                    f"duplicate volume name '{name}' (also volumes[{names[name]}])",
+                    f"duplicate volume name '{name}' (also volumes[{names[key]}])",
                 )
             )
-        names.setdefault(name, index)
+        names.setdefault(key, index)
     return problems
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
+from sealift.formats import SEMVER_PATTERN
 from sealift.model.units import (
     format_cpu,
     format_duration,
@@ -20,11 +21,6 @@ from sealift.model.units import (
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 PARAMETER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 VOLUME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-SEMVER_PATTERN = (
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
-)
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 IMAGE_PATTERN = (
     rf"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?/)?{_PATH_COMPONENT}"
@@ -197,9 +193,12 @@ Cpu = Annotated[
 
 
 def _file_mode(value: Any) -> Any:
-    # YAML 1.1 reads `0644` as the octal number 420: give it back its octal spelling.
+    # `0644` read from YAML keeps its written text (sealift.yamltext), octal as chmod means it;
+    # a number from JSON (420, or 0o644 in YAML) gets back its octal spelling.
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:04o}"
+        written = str(value)
+        octal = len(written) > 1 and written.startswith("0") and written.isdigit()
+        return written if octal else f"{value:04o}"
     return value
 
 
@@ -254,3 +253,107 @@ RestartSchema = WithJsonSchema(
         ],
     }
 )
+
+
+def _subpath(value: str) -> str:
+    parts = value.split("/")
+    if value.startswith("/") or ".." in parts or not value.strip("/."):
+        raise ValueError(
+            f"subpath {value!r} must be a relative path inside the volume, without '..'"
+        )
+    return "/".join(part for part in parts if part not in ("", "."))
+
+
+SubPath = Annotated[
+    str, AfterValidator(_subpath), _pattern_schema(r"^(?!/)(?!.*(^|/)\.\.(/|$)).+$")
+]
+"""A directory inside a volume, relative, without `..`; normalized (`./a//b/` -> `a/b`)."""
+
+CAPABILITIES = frozenset(
+    {
+        "AUDIT_CONTROL",
+        "AUDIT_READ",
+        "AUDIT_WRITE",
+        "BLOCK_SUSPEND",
+        "BPF",
+        "CHECKPOINT_RESTORE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "DAC_READ_SEARCH",
+        "FOWNER",
+        "FSETID",
+        "IPC_LOCK",
+        "IPC_OWNER",
+        "KILL",
+        "LEASE",
+        "LINUX_IMMUTABLE",
+        "MAC_ADMIN",
+        "MAC_OVERRIDE",
+        "MKNOD",
+        "NET_ADMIN",
+        "NET_BIND_SERVICE",
+        "NET_BROADCAST",
+        "NET_RAW",
+        "PERFMON",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYSLOG",
+        "SYS_ADMIN",
+        "SYS_BOOT",
+        "SYS_CHROOT",
+        "SYS_MODULE",
+        "SYS_NICE",
+        "SYS_PACCT",
+        "SYS_PTRACE",
+        "SYS_RAWIO",
+        "SYS_RESOURCE",
+        "SYS_TIME",
+        "SYS_TTY_CONFIG",
+        "WAKE_ALARM",
+        "ALL",
+    }
+)
+
+
+def _capability(value: str) -> str:
+    name = value.removeprefix("CAP_")
+    if name not in CAPABILITIES:
+        upper = value.upper().removeprefix("CAP_")
+        hint = " (write it in upper case)" if upper in CAPABILITIES else ""
+        raise ValueError(
+            f"unknown capability {value!r}{hint}: use a Linux capability such as "
+            "NET_BIND_SERVICE (CAP_ prefix optional), or ALL"
+        )
+    return name
+
+
+Capability = Annotated[
+    str,
+    AfterValidator(_capability),
+    WithJsonSchema({"type": "string", "pattern": r"^(CAP_)?[A-Z][A-Z0-9_]*$"}),
+]
+"""A Linux capability, normalized without its `CAP_` prefix (`CAP_NET_ADMIN` -> `NET_ADMIN`)."""
+
+
+DependsOnSchema = WithJsonSchema(
+    {
+        "type": "array",
+        "items": {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "component": {"type": "string"},
+                        "condition": {"enum": ["started", "healthy", "completed"]},
+                    },
+                    "required": ["component"],
+                    "additionalProperties": False,
+                },
+            ]
+        },
+    }
+)
+"""`depends_on`: names, or items `{component, condition}`."""

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from sealift.errors import ModelError
+from sealift.errors import ModelError, YamlError
 from sealift.model.app import AppModel
 from sealift.model.checks import check_rules
 from sealift.model.problems import Lines, Problem, from_validation_error, render
-from sealift.model.yamlread import read_yaml
+from sealift.yamltext import load_yaml
 
 
 def parse_model_text(text: str, source: str = "sealift.yaml") -> AppModel:
-    data, lines, problems = read_yaml(text)
-    if problems and data is None:
-        raise ModelError(render(problems, lines), source)
-    return _validate(data, source, lines, problems)
+    """Read as YAML 1.2 (`on`, `0022` stay as written); a duplicate key is a problem too."""
+    try:
+        document = load_yaml(text)
+    except YamlError as exc:
+        raise ModelError([f"invalid YAML: {exc}"], source) from None
+    problems: list[Problem] = [
+        (path, f"duplicate key '{path[-1]}': keep only one") for path in document.duplicates
+    ]
+    return _validate(document.data, source, document.lines, problems)
 
 
 def parse_model_data(

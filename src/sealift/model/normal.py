@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from sealift import formats
 from sealift.errors import ModelError
 from sealift.model.app import AppModel
 from sealift.model.load import parse_model_data
@@ -18,8 +18,7 @@ def to_json(model: AppModel) -> dict[str, Any]:
 
 def canonical_json(model: AppModel) -> bytes:
     """`to_json` as canonical bytes (sorted keys, no spaces): the same model, the same digest."""
-    text = json.dumps(to_json(model), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode()
+    return formats.canonical_json(to_json(model))
 
 
 def from_json(data: object, source: str = "normalized model", rendered: bool = False) -> AppModel:

@@ -8,7 +8,7 @@ from sealift.model.app import AppModel
 
 def start_order(model: AppModel) -> list[list[str]]:
     """Dependency levels, each sorted: a component depends only on earlier levels."""
-    waiting = {name: set(spec.depends_on) for name, spec in model.components.items()}
+    waiting = {name: set(spec.dependency_names) for name, spec in model.components.items()}
     started: set[str] = set()
     levels: list[list[str]] = []
     while waiting:
@@ -21,8 +21,3 @@ def start_order(model: AppModel) -> list[list[str]]:
         for name in ready:
             del waiting[name]
     return levels
-
-
-def stop_order(model: AppModel) -> list[list[str]]:
-    """The reverse of `start_order`: dependents stop first."""
-    return list(reversed(start_order(model)))

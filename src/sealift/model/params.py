@@ -8,8 +8,6 @@ from sealift.errors import ModelError
 from sealift.model.app import AppModel, Component, ConfigFile, Parameter, Port, coerce_value
 from sealift.model.template import substitute
 
-MASK = "***"
-
 
 def resolve_values(
     model: AppModel,
@@ -81,9 +79,16 @@ def secret_names(model: AppModel) -> set[str]:
     return {name for name, p in model.parameters.items() if p.secret or p.generate is not None}
 
 
-def mask(values: Mapping[str, str], model: AppModel) -> dict[str, str]:
+def secret_texts(model: AppModel, values: Mapping[str, str]) -> list[str]:
+    """Every text never to be shown: the values of secret parameters and the content of
+    secret configs (as written, and with the values substituted)."""
     hidden = secret_names(model)
-    return {name: MASK if name in hidden else value for name, value in values.items()}
+    texts = [value for name, value in values.items() if name in hidden]
+    for spec in model.components.values():
+        for config in spec.configs:
+            if config.secret:
+                texts += [config.content, _render_config(config, values, "", []).content]
+    return texts
 
 
 def render(model: AppModel, values: Mapping[str, str]) -> AppModel:

@@ -98,8 +98,10 @@ def helper_credentials(name: str, host: str, config: Path) -> Credentials | None
             text=True,
             timeout=_HELPER_TIMEOUT,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise AuthError(f"{program} did not answer for {host}: {exc}") from None
+    except subprocess.TimeoutExpired:
+        raise AuthError(f"{program} did not answer for {host} within {_HELPER_TIMEOUT} s") from None
+    except OSError as exc:
+        raise AuthError(f"{program} cannot be run for {host}: {exc.strerror or exc}") from None
     if proc.returncode != 0:
         said = (proc.stdout.strip() or proc.stderr.strip()).splitlines()
         if said and "credentials not found" in said[-1].lower():

@@ -8,6 +8,7 @@ import errno
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -23,8 +24,12 @@ class BlobWriter:
         blobs_dir: Path,
         expected_digest: str | None = None,
         expected_size: int | None = None,
+        on_commit: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_commit(digest)` is told of a blob this writer created (not of one that
+        was there already)."""
         self._blobs_dir = blobs_dir
+        self._on_commit = on_commit
         self._expected_digest = expected_digest
         self._expected_size = expected_size
         self._hash = hashlib.sha256()
@@ -52,7 +57,10 @@ class BlobWriter:
         """Check the digest and size, then move the blob into place; return its digest."""
         digest = "sha256:" + self._hash.hexdigest()
         if self._expected_digest is not None and digest != self._expected_digest:
-            raise CorruptBlobError(f"blob {self._expected_digest} has digest {digest}: corrupt")
+            raise CorruptBlobError(
+                f"blob {self._expected_digest} is corrupt: what arrived has digest {digest}; "
+                "try again, and check the source if it happens again"
+            )
         if self._expected_size is not None and self.size != self._expected_size:
             raise CorruptBlobError(
                 f"blob {digest} has {self.size} bytes, expected {self._expected_size}"
@@ -63,10 +71,13 @@ class BlobWriter:
             self._file.close()
             target = self._blobs_dir / digest.split(":", 1)[1]
             os.chmod(self._tmp, 0o644)
+            created = not target.exists()
             os.replace(self._tmp, target)
         except OSError as exc:
             raise store_write_error(exc) from exc
         self.digest = digest
+        if created and self._on_commit is not None:
+            self._on_commit(digest)
         return digest
 
     def discard(self) -> None:

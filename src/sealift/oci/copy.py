@@ -10,12 +10,12 @@ from pathlib import Path
 
 from sealift.errors import EngineError, ImageSourceError
 from sealift.oci.descriptor import Descriptor, Platform
-from sealift.oci.engine import EngineClient, connect, copy_from_engine, find_image
+from sealift.oci.engine import EngineClient, connect
+from sealift.oci.enginesource import copy_from_engine, find_image
 from sealift.oci.graph import Copied
 from sealift.oci.layout import Layout
 from sealift.oci.ocisource import copy_from_oci_archive, copy_from_oci_dir
-from sealift.oci.reference import ImageReference, LayoutReference, parse_source
-from sealift.oci.registrysource import copy_from_registry
+from sealift.oci.reference import LayoutReference, parse_source
 from sealift.progress import NO_PROGRESS, Progress
 
 SOURCES = ("auto", "engine", "registry")
@@ -57,7 +57,16 @@ def copy_image(
         if client is not None:
             copied = copy_from_engine(layout, ref, client, platforms=platforms, progress=progress)
             return _result(layout, copied, "engine")
-    copied = _copy_registry(layout, parsed, platforms, insecure, docker_config, progress)
+    from sealift.oci.registrysource import copy_from_registry  # httpx: not for the engine
+
+    copied = copy_from_registry(
+        layout,
+        parsed,
+        platforms=platforms,
+        insecure=insecure,
+        docker_config=docker_config,
+        progress=progress,
+    )
     return _result(layout, copied, "registry")
 
 
@@ -82,24 +91,6 @@ def _copy_layout(
     if ref.transport == "oci-archive":
         return copy_from_oci_archive(layout, ref, platforms=platforms, progress=progress)
     return copy_from_oci_dir(layout, ref, platforms=platforms, progress=progress)
-
-
-def _copy_registry(
-    layout: Layout,
-    ref: ImageReference,
-    platforms: Sequence[Platform],
-    insecure: Sequence[str],
-    docker_config: Path | None,
-    progress: Progress,
-) -> Copied:
-    return copy_from_registry(
-        layout,
-        ref,
-        platforms=platforms,
-        insecure=insecure,
-        docker_config=docker_config,
-        progress=progress,
-    )
 
 
 def _result(layout: Layout, copied: Copied, source: str) -> CopiedImage:

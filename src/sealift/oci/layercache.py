@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sealift.errors import SealiftError
+from sealift.files import atomic_write
+from sealift.formats import canonical_json
 from sealift.oci import media
 from sealift.oci.descriptor import Descriptor
 from sealift.oci.digest import is_digest
-from sealift.oci.layout import Layout, canonical_json
+from sealift.oci.layout import Layout
 
 CACHE_FILE = ".sealift-diffids.json"
 GZIP_LAYER_TYPES = frozenset({media.OCI_LAYER_GZIP, media.DOCKER_LAYER_GZIP})
@@ -68,8 +68,10 @@ class LayerIndex:
         live = {d: e for d, e in sorted(merged.items()) if _present(self._layout, *e)}
         doc = {"version": 1, "layers": {d: {"digest": e[0], "size": e[1]} for d, e in live.items()}}
         # The cache only saves work: failing to write it (full disk) must not fail the copy.
-        with contextlib.suppress(OSError):
-            _atomic_write(self._layout, canonical_json(doc))
+        with contextlib.suppress(OSError, SealiftError):
+            atomic_write(
+                self._layout.root / CACHE_FILE, canonical_json(doc), tmp_dir=self._layout.tmp_dir
+            )
         self._new.clear()
 
 
@@ -135,19 +137,3 @@ def _present(layout: Layout, digest: str, size: int) -> bool:
         return layout.blob_path(digest).stat().st_size == size
     except (OSError, SealiftError):
         return False
-
-
-def _atomic_write(layout: Layout, data: bytes) -> None:
-    layout.tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="diffids-", dir=layout.tmp_dir)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(name, 0o644)
-        os.replace(name, layout.root / CACHE_FILE)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-        raise

@@ -2,6 +2,22 @@
 
 Blobs are content-addressed and shared by everything that refers to them.
 `index.json` is replaced by rename under a lock; blobs appear only complete.
+
+Several commands may use one store at once. One rule keeps that safe:
+
+- Whoever relies on blobs holds a *lease* (a shared flock on `.sealift-gc-lock`):
+  a writer (publish, import) from before its first look at the blobs until
+  index.json names the roots of what it wrote (`writing()`); a reader (export)
+  for as long as it reads (`lease()`). A writer that finds a blob present and does
+  not write it again is therefore safe: nothing deletes it before it is named.
+- Only garbage collection deletes blobs, and only under the exclusive flock on the
+  same file, i.e. while no lease is held; it deletes only what index.json does not
+  reach. `market remove` and `store gc` wait for the leases to end. An operation
+  cleans up only blobs it created itself that nothing names (a failed publish or
+  import, the extra blobs of an OCI archive), at its end, and only if it gets the
+  exclusive lock at once; otherwise they stay as harmless garbage for `store gc`.
+- index.json is edited under a second flock, `.sealift-lock` (exclusive, short).
+  Whoever holds both takes the lease lock first, so the two never deadlock.
 """
 
 from __future__ import annotations
@@ -10,12 +26,13 @@ import contextlib
 import fcntl
 import json
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from pathlib import Path
 from typing import IO, Any
 
-from sealift.errors import NotFoundError, StoreError
+from sealift.errors import NotFoundError, SealiftError, StoreError
 from sealift.files import atomic_write, fsync_dir
+from sealift.formats import canonical_json
 from sealift.oci import media
 from sealift.oci.blobwriter import BlobWriter, store_write_error
 from sealift.oci.descriptor import Descriptor
@@ -37,6 +54,11 @@ class Layout:
         self.blobs_dir = root / "blobs" / "sha256"
         self.tmp_dir = root / ".sealift-tmp"
         self._lock_path = root / ".sealift-lock"
+        self._lease_path = root / ".sealift-gc-lock"
+        self._lease_file: IO[str] | None = None
+        self._leases = 0
+        self._written: set[str] | None = None  # blobs created inside writing()
+        self._named: list[Descriptor] = []  # entries index.json gained inside writing()
 
     # -- creating and opening -------------------------------------------------
 
@@ -49,9 +71,11 @@ class Layout:
             if not (root / "oci-layout").exists():
                 atomic_write(root / "oci-layout", OCI_LAYOUT_JSON, tmp_dir=layout.tmp_dir)
             if not (root / "index.json").exists():
-                layout._write_index(
-                    {"schemaVersion": 2, "mediaType": media.OCI_INDEX, "manifests": []}
-                )
+                with layout.locked():
+                    if not (root / "index.json").exists():
+                        layout._write_index(
+                            {"schemaVersion": 2, "mediaType": media.OCI_INDEX, "manifests": []}
+                        )
         except OSError as exc:
             raise store_write_error(exc) from exc
         return layout
@@ -94,7 +118,10 @@ class Layout:
         if len(data) > MAX_JSON:
             raise StoreError(f"blob {digest} is too large to be a manifest or config")
         if digest_bytes(data) != digest:
-            raise StoreError(f"blob {digest} in the store is corrupt")
+            raise StoreError(
+                f"blob {digest} in the store is corrupt; remove the app versions that use "
+                "it (`sealift market remove`) and publish or import them again"
+            )
         try:
             return json.loads(data)
         except ValueError as exc:
@@ -107,7 +134,14 @@ class Layout:
         if expected_digest is not None:
             check_digest(expected_digest)
         self.blobs_dir.mkdir(parents=True, exist_ok=True)
-        return BlobWriter(self.tmp_dir, self.blobs_dir, expected_digest, expected_size)
+        on_commit = self.record_written if self._written is not None else None
+        return BlobWriter(self.tmp_dir, self.blobs_dir, expected_digest, expected_size, on_commit)
+
+    def record_written(self, digest: str) -> None:
+        """Note a blob this operation created (one moved in from elsewhere, too), so that
+        `writing()` can delete it at the end if nothing names it."""
+        if self._written is not None:
+            self._written.add(digest)
 
     def put_bytes(self, data: bytes, expected_digest: str | None = None) -> str:
         digest = digest_bytes(data)
@@ -122,22 +156,6 @@ class Layout:
         data = canonical_json(doc)
         return Descriptor(media_type, self.put_bytes(data), len(data))
 
-    def put_stream(
-        self,
-        chunks: Iterable[bytes],
-        expected_digest: str | None = None,
-        expected_size: int | None = None,
-    ) -> tuple[str, int]:
-        """Store a stream; skip the write when the expected blob is already here."""
-        if expected_digest is not None and self.has_blob(expected_digest):
-            for _ in chunks:
-                pass
-            return expected_digest, self.blob_size(expected_digest)
-        with self.writer(expected_digest, expected_size) as w:
-            for chunk in chunks:
-                w.write(chunk)
-            return w.commit(), w.size
-
     def blob_digests(self) -> set[str]:
         if not self.blobs_dir.is_dir():
             return set()
@@ -146,6 +164,14 @@ class Layout:
     def remove_blob(self, digest: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.blob_path(digest).unlink()
+
+    def discard(self, digests: Set[str]) -> None:
+        """Blobs this operation created and no longer wants: inside `writing()` they are
+        left to its end (another writer may rely on them by now); outside it (a private
+        layout), deleted at once."""
+        if self._written is None:
+            for digest in digests:
+                self.remove_blob(digest)
 
     # -- index.json -----------------------------------------------------------
 
@@ -201,9 +227,12 @@ class Layout:
         with self.locked():
             doc = self.index()
             entries = [Descriptor.from_json(m) for m in doc.get("manifests", [])]
+            before = {e.digest for e in entries}
             yield entries
             doc["manifests"] = [e.to_json() for e in entries]
             self._write_index(doc)
+            if self._written is not None:
+                self._named.extend(e for e in entries if e.digest not in before)
 
     def set_ref(self, ref: str, desc: Descriptor) -> None:
         """Name `desc` as `ref` in index.json, replacing any earlier entry of that name."""
@@ -232,22 +261,104 @@ class Layout:
         return walk_graph([desc], self.children)
 
     def referenced_blobs(self) -> set[str]:
-        out: set[str] = set()
-        for entry in self.entries():
-            out.update(d.digest for d in self.walk(entry))
-        return out
+        return self.reachable(self.entries())
 
-    def collect_garbage(self) -> tuple[int, int]:
-        """Delete blobs nothing in index.json reaches; return (count, bytes) freed."""
-        with self.locked():
-            keep = self.referenced_blobs()
-            count = freed = 0
-            for digest in self.blob_digests() - keep:
-                freed += self.blob_size(digest)
-                self.remove_blob(digest)
-                count += 1
-            shutil.rmtree(self.tmp_dir, ignore_errors=True)
-            return count, freed
+    def reachable(self, roots: Iterable[Descriptor]) -> set[str]:
+        """Digests reachable from `roots`, reading manifests without checking their digest
+        (a damaged manifest still keeps what it names); a missing one ends the walk there."""
+        return {d.digest for d in walk_graph(roots, self._children_for_gc)}
+
+    def _children_for_gc(self, desc: Descriptor) -> list[Descriptor]:
+        try:
+            with self.open_blob(desc.digest) as f:
+                return children_of(desc, json.loads(f.read(MAX_JSON + 1)))
+        except (SealiftError, OSError, ValueError, KeyError, TypeError, AttributeError):
+            return []
+
+    # -- concurrency: leases and garbage collection ----------------------------
+
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[None]:
+        """Hold a shared lease on the store: no blob is deleted meanwhile (nests)."""
+        if self._leases == 0:
+            self.root.mkdir(parents=True, exist_ok=True)
+            lease_file = self._lease_path.open("a")
+            fcntl.flock(lease_file, fcntl.LOCK_SH)
+            self._lease_file = lease_file
+        self._leases += 1
+        try:
+            yield
+        finally:
+            self._leases -= 1
+            if self._leases == 0 and self._lease_file is not None:
+                self._lease_file.close()  # closing the file releases the flock
+                self._lease_file = None
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """A lease for an operation that writes blobs and names them in index.json before
+        it ends. At its end, blobs it created that nothing names are deleted if no other
+        lease is held (otherwise they stay, harmless, until `store gc`)."""
+        if self._written is not None:
+            yield
+            return
+        self._written, self._named = set(), []
+        try:
+            with self.lease():
+                yield
+        finally:
+            written, self._written = self._written, None
+            leftover = written - self.reachable(self._named) if written else set()
+            if leftover:
+                with contextlib.suppress(SealiftError, OSError):
+                    self.collect_garbage(leftover, wait=False)
+
+    def collect_garbage(
+        self,
+        only: Set[str] | None = None,
+        *,
+        wait: bool = True,
+        on_wait: Callable[[], None] | None = None,
+    ) -> tuple[int, int] | None:
+        """Delete the blobs (of `only`, if given) that index.json does not reach, under
+        the exclusive lock; return (count, bytes) freed. Without `wait`, return None at
+        once when a lease is held; with it, call `on_wait` and wait for the leases."""
+        with self._exclusive(wait, on_wait) as got, self.locked():
+            if not got:
+                return None
+            candidates = (self.blob_digests() if only is None else set(only)) - self.reachable(
+                self.entries()
+            )
+            sizes = [size for d in candidates if (size := self._remove_sized(d)) is not None]
+            if only is None:
+                shutil.rmtree(self.tmp_dir, ignore_errors=True)  # left by killed writers
+            return len(sizes), sum(sizes)
+
+    def _remove_sized(self, digest: str) -> int | None:
+        """Delete a blob; its size, or None if it was not there."""
+        try:
+            size = self.blob_path(digest).stat().st_size
+        except FileNotFoundError:
+            return None
+        self.remove_blob(digest)
+        return size
+
+    @contextlib.contextmanager
+    def _exclusive(self, wait: bool, on_wait: Callable[[], None] | None) -> Iterator[bool]:
+        if self._leases:
+            raise StoreError("bug: garbage collection inside a lease on the same store")
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lease_path.open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not wait:
+                    yield False
+                    return
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield True
 
 
 def walk_graph(
@@ -279,7 +390,3 @@ def children_of(desc: Descriptor, doc: Any) -> list[Descriptor]:
         return [Descriptor.from_json(m) for m in doc.get("manifests", [])]
     out = [Descriptor.from_json(doc["config"])] if isinstance(doc.get("config"), dict) else []
     return out + [Descriptor.from_json(layer) for layer in doc.get("layers", [])]
-
-
-def canonical_json(doc: Any) -> bytes:
-    return json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()

@@ -47,7 +47,8 @@ def copy_from_oci_archive(
 ) -> Copied:
     """Stream the archive once: every blob into `layout` (verified), then pick the image.
 
-    Blobs this call wrote that the image does not reach are removed again.
+    Blobs this call wrote that the image does not reach are discarded again
+    (see `Layout.discard`).
     """
     written: set[str] = set()
     try:
@@ -63,9 +64,9 @@ def copy_from_oci_archive(
             image=str(ref),
         )
     except BaseException:
-        _remove(layout, written)
+        layout.discard(written)
         raise
-    _remove(layout, written - {d.digest for d in layout.walk(copied.descriptor)})
+    layout.discard(written - {d.digest for d in layout.walk(copied.descriptor)})
     return copied
 
 
@@ -165,8 +166,3 @@ def _json(data: bytes, image: str) -> Any:
         return json.loads(data)
     except ValueError as exc:
         raise BundleError(f"{image}: index.json of the archive is not JSON: {exc}") from None
-
-
-def _remove(layout: Layout, digests: set[str]) -> None:
-    for digest in digests:
-        layout.remove_blob(digest)

@@ -60,12 +60,6 @@ def platform_of_config(config: object) -> Platform:
     return Platform.from_json(config)
 
 
-def with_platform(desc: Descriptor, platform: Platform) -> Descriptor:
-    return Descriptor(
-        desc.media_type, desc.digest, desc.size, desc.annotations, platform, desc.artifact_type
-    )
-
-
 def narrowed(
     layout: Layout,
     top: Descriptor,

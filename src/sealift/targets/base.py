@@ -9,11 +9,11 @@ It knows the model and the OCI store, never bundles or the market.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from sealift.formats import canonical_json
 from sealift.oci.descriptor import Descriptor, Platform
 from sealift.oci.layout import Layout
 from sealift.progress import Progress
@@ -21,13 +21,13 @@ from sealift.progress import Progress
 if TYPE_CHECKING:
     from sealift.model.app import AppModel
 
-Action = Literal["create", "recreate", "keep", "remove"]
+Action = Literal["create", "recreate", "keep", "remove", "run"]
+"""`run`: a job (runs to completion) is run again, its old run removed."""
 
 
 def spec_hash(spec: dict[str, Any]) -> str:
     """A short, stable hash of a rendered spec (canonical JSON)."""
-    data = json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(data).hexdigest()[:16]
+    return hashlib.sha256(canonical_json(spec, ascii_only=True)).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,32 @@ class DesiredComponent:
     name: str
     spec: dict[str, Any]
     depends_on: list[str] = field(default_factory=list)
+    conditions: dict[str, str] = field(default_factory=dict)
+    """Dependencies waited for otherwise than `healthy`: name -> started | completed."""
 
     @property
     def hash(self) -> str:
         return spec_hash(self.spec)
 
+    @property
+    def is_job(self) -> bool:
+        return self.spec.get("kind") == "job"
+
+    def condition(self, dependency: str) -> str:
+        return self.conditions.get(dependency, "healthy")
+
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "spec": self.spec, "depends_on": self.depends_on}
+        data = {"name": self.name, "spec": self.spec, "depends_on": self.depends_on}
+        return data | ({"conditions": self.conditions} if self.conditions else {})
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DesiredComponent:
-        return cls(str(data["name"]), dict(data["spec"]), list(data.get("depends_on", [])))
+        return cls(
+            str(data["name"]),
+            dict(data["spec"]),
+            list(data.get("depends_on", [])),
+            dict(data.get("conditions", {})),
+        )
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,8 @@ class ObservedComponent:
     hashes: list[str]
     revision: int
     not_running: int = 0
+    failed: int = 0
+    """Containers that exited with a code other than 0 (a job's failed run)."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +142,13 @@ class Target(Protocol):
     ) -> None:
         """Load into the target every image it lacks, from the store only."""
 
-    def prepare(self, instance: str) -> None:
-        """Create what every component shares (network, namespace)."""
+    def check(self, desired: list[DesiredComponent]) -> None:
+        """Refuse, before anything is created, what the target would run against the model's
+        wishes (e.g. run_as_non_root with an image whose user is root); images are loaded."""
+
+    def prepare(self, instance: str, desired: list[DesiredComponent]) -> None:
+        """Check that every name `desired` needs is free or `instance`'s own (nothing else
+        may be reused), then create what every component shares (network, namespace)."""
 
     def apply(
         self, instance: str, revision: int, step: PlanStep, desired: DesiredComponent | None

@@ -4,39 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from sealift.convert.cleanup import drop_clashing_host_ports
+from sealift.convert.cleanup import (
+    drop_clashing_host_ports,
+    put_shared_volumes,
+    single_replica_on_host_ports,
+)
+from sealift.convert.compose import runtime, storage
 from sealift.convert.compose.context import ComposeContext
-from sealift.convert.compose.envfiles import defined, parse_env_text
+from sealift.convert.compose.envfiles import compose_environment
 from sealift.convert.compose.interpolate import Interpolator
-from sealift.convert.compose.merge import merge_files
+from sealift.convert.compose.project import Loader
 from sealift.convert.compose.service import convert_service
 from sealift.convert.compose.shapes import string_list
-from sealift.convert.documents import (
-    expect_map,
-    load_documents,
-    scalar_text,
-    unexpected_shape,
-)
+from sealift.convert.documents import expect_map, scalar_text, unexpected_shape
 from sealift.convert.inputs import ConversionResult, ConvertInput
-from sealift.convert.naming import dns_name
+from sealift.convert.naming import app_name, dns_name
 from sealift.errors import ConvertError
 
-__all__ = ["convert_compose", "referenced_paths"]
+__all__ = ["convert_compose", "dotenv_path", "referenced_paths"]
 
 DEFAULT_VERSION = "0.1.0"
 
 
 def convert_compose(inp: ConvertInput) -> ConversionResult:
-    project = load_project(inp)
-    ctx = _context(inp, project)
+    interp = Interpolator(_environment(inp), frozenset(inp.environment))
+    project = Loader(inp, interp).project()
+    ctx = _context(inp, project, interp)
     services = expect_map(project.get("services"), "services")
     if not services:
         raise ConvertError(f"{inp.source_label}: no services found; is this a compose file?")
     names = _component_names(services, ctx)
+    ctx.jobs = runtime.jobs_of(services)
     components = {names[s]: _service(s, body, names, ctx) for s, body in services.items()}
     _warn_profiles(services, ctx)
     _warn_top_level(project, ctx)
     drop_clashing_host_ports(components, ctx.warnings)
+    single_replica_on_host_ports(components, ctx.warnings)
     model: dict[str, Any] = {
         "schema": "sealift/v1",
         "name": ctx.project,
@@ -46,6 +49,7 @@ def convert_compose(inp: ConvertInput) -> ConversionResult:
         model["description"] = _meta(project, "description")
     if ctx.interp.parameters:
         model["parameters"] = ctx.interp.parameters
+    put_shared_volumes(model, components)
     model["components"] = components
     return ConversionResult(model, [*ctx.interp.warnings, *ctx.warnings])
 
@@ -59,58 +63,47 @@ def _service(
         raise unexpected_shape(ctx.inp.source_label, f"services.{service}", exc) from None
 
 
-def load_project(inp: ConvertInput) -> dict[str, Any]:
-    """The compose files of `inp`, each one mapping, merged in order."""
-    documents = []
-    for source in inp.sources:
-        loaded = load_documents(source)
-        if len(loaded) != 1 or not isinstance(loaded[0], dict):
-            raise ConvertError(f"{source.name}: a compose file is one YAML mapping; fix the file")
-        documents.append((source.name, loaded[0]))
-    return merge_files(documents)
-
-
 def referenced_paths(inp: ConvertInput) -> list[str]:
-    """Absolute paths the compose files point at, for the caller to read into `inp.files`."""
-    project = load_project(inp)
-    interp = Interpolator(_dotenv(inp))
-    paths: list[str] = []
-    for name, body in expect_map(project.get("services"), "services").items():
-        service = interp.resolve_tree(body, f"services.{name}")
-        env_files = service.get("env_file") or []
-        for entry in [env_files] if isinstance(env_files, str | dict) else env_files:
-            paths.append(scalar_text(entry.get("path") if isinstance(entry, dict) else entry))
-        paths += [_bind_source(volume) for volume in service.get("volumes") or []]
-    for kind in ("configs", "secrets"):
-        for definition in expect_map(project.get(kind), kind).values():
-            if isinstance(definition, dict) and "file" in definition:
-                paths.append(interp.literal(scalar_text(definition["file"]), kind))
-    return sorted({inp.resolve(path) for path in paths if path})
+    """Absolute paths the compose files point at, for the caller to read into `inp.files`.
+
+    Included and extended files are among them: call again once they are read, until no
+    new path comes back. Paths outside the project are never asked for.
+    """
+    wanted: set[str] = set()
+    project = Loader(inp, Interpolator(_environment(inp)), wanted).project()
+    services = expect_map(project.get("services"), "services")
+    paths = set(wanted)
+    for body in services.values():
+        paths.update(scalar_text(entry.get("path", "")) for entry in body.get("env_file") or [])
+    definitions = [
+        *expect_map(project.get("configs"), "configs").values(),
+        *expect_map(project.get("secrets"), "secrets").values(),
+    ]
+    paths.update(storage.bind_sources(services, definitions))
+    return sorted(path for path in paths if path)
 
 
 def dotenv_path(inp: ConvertInput) -> str:
     return inp.resolve(".env")
 
 
-def _dotenv(inp: ConvertInput) -> dict[str, str]:
-    text = inp.files.get(dotenv_path(inp))
-    return defined(parse_env_text(text)) if text is not None else {}
+def _environment(inp: ConvertInput) -> dict[str, str]:
+    """The shell's variables over the `--env-file` files, or over `.env` without them."""
+    paths = list(inp.env_files) or [dotenv_path(inp)]
+    texts = [(path, inp.files[path]) for path in paths if path in inp.files]
+    return compose_environment(texts, inp.environment)
 
 
-def _bind_source(volume: Any) -> str:
-    if isinstance(volume, dict):
-        return scalar_text(volume.get("source", "")) if volume.get("type") == "bind" else ""
-    source = scalar_text(volume).split(":")[0]
-    return source if ":" in scalar_text(volume) and source.startswith((".", "/")) else ""
-
-
-def _context(inp: ConvertInput, project: dict[str, Any]) -> ComposeContext:
-    interp = Interpolator(_dotenv(inp))
-    name = inp.name or interp.literal(scalar_text(project.get("name") or ""), "name")
+def _context(inp: ConvertInput, project: dict[str, Any], interp: Interpolator) -> ComposeContext:
+    name = (
+        inp.name
+        or interp.env.get("COMPOSE_PROJECT_NAME")
+        or interp.literal(scalar_text(project.get("name") or ""), "name")
+    )
     top_level = {
         kind: expect_map(project.get(kind), kind) for kind in ("volumes", "configs", "secrets")
     }
-    return ComposeContext(inp, interp, dns_name(name or inp.directory_name), top_level)
+    return ComposeContext(inp, interp, dns_name(name or app_name(inp)), top_level)
 
 
 def _component_names(services: dict[str, Any], ctx: ComposeContext) -> dict[str, str]:

@@ -16,6 +16,8 @@ class ComposeContext:
     project: str
     top_level: dict[str, dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
+    jobs: set[str] = field(default_factory=set)
+    """Services another waits for with `service_completed_successfully`: they become jobs."""
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)

@@ -9,6 +9,7 @@ from sealift.convert.documents import expect_scalar, scalar_text
 from sealift.errors import ConvertError
 
 Port = dict[str, Any]
+_LONG_KEYS = ("target", "published", "protocol", "host_ip", "name", "mode")
 
 
 def convert_ports(entries: list[Any], ctx: ComposeContext, where: str) -> list[Port]:
@@ -65,6 +66,11 @@ def _long(entry: dict[str, Any], ctx: ComposeContext, where: str) -> list[Port]:
         ports = _published(container, scalar_text(entry["published"]), protocol, ctx, where)
     if "name" in entry and len(ports) == 1:
         ports[0]["name"] = scalar_text(entry["name"])
+    lost = [key for key in entry if key not in _LONG_KEYS]
+    if scalar_text(entry.get("mode", "ingress")) != "ingress":
+        lost.append(f"mode {entry['mode']}")
+    if lost:
+        ctx.warn(f"{where}: not mapped: {', '.join(lost)}")
     return ports
 
 

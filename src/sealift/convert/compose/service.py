@@ -7,25 +7,17 @@ import shlex
 from typing import Any
 
 from sealift.convert.cleanup import unique_mounts
-from sealift.convert.compose import health, ports, storage
+from sealift.convert.compose import health, ports, runtime, storage
 from sealift.convert.compose.context import ComposeContext
 from sealift.convert.compose.envfiles import parse_env_text
 from sealift.convert.compose.interpolate import Variable
-from sealift.convert.documents import expect_list, expect_map, expect_scalar, scalar_text
+from sealift.convert.documents import expect_map, expect_scalar, scalar_text
 from sealift.convert.naming import escape_template
 from sealift.convert.units import cpu, memory_from_compose
 from sealift.errors import ConvertError
 
 Component = dict[str, Any]
 
-_RESTART = {
-    "no": "no",
-    "false": "no",
-    "always": "always",
-    "on-failure": "on-failure",
-    "unless-stopped": "unless-stopped",
-}
-_RESTART_CONDITION = {"none": "no", "on-failure": "on-failure", "any": "always"}
 _HANDLED = {
     "image",
     "build",
@@ -50,6 +42,10 @@ _HANDLED = {
     "mem_limit",
     "cpus",
     "networks",
+    "read_only",
+    "cap_add",
+    "cap_drop",
+    "security_opt",
 }
 _DEPLOY_HANDLED = {"replicas", "resources", "restart_policy"}
 
@@ -67,7 +63,7 @@ def convert_service(
     if body.get("user") is not None:
         component["user"] = ctx.interp.literal(expect_scalar(body["user"], where), where)
     _put(component, "ports", _ports(body, ctx, where))
-    _put(component, "depends_on", _depends_on(body, names, ctx, where))
+    _put(component, "depends_on", runtime.depends_on(body, names, ctx, where))
     if body.get("healthcheck") is not None:
         _put(
             component,
@@ -77,8 +73,11 @@ def convert_service(
     _put_replicas(component, body, ctx, where)
     _put_storage(component, body, ctx, where)
     _put(component, "resources", _resources(body, ctx, where))
-    _put(component, "restart", _restart(body, ctx, where))
+    component["restart"] = runtime.restart(body, ctx, where)
+    _put(component, "security", runtime.security(body, ctx, where))
     _put(component, "labels", _labels(body, ctx, where))
+    if service in ctx.jobs:
+        runtime.make_job(component, ctx, where)
     _warn_unmapped(service, body, ctx)
     return component
 
@@ -91,6 +90,8 @@ def _put(component: Component, key: str, value: Any) -> None:
 def _image(service: str, body: dict[str, Any], ctx: ComposeContext, where: str) -> str:
     if body.get("image"):
         image = ctx.interp.literal(expect_scalar(body["image"], where), f"{where}.image")
+        if "build" in body:
+            ctx.warn(f"{where}: built from source; build it as {image} before publish")
         return image.rstrip(":")
     if "build" not in body:
         raise ConvertError(f"{where}: has neither `image` nor `build`; give it an image")
@@ -129,15 +130,14 @@ def _passed(key: str, ctx: ComposeContext) -> str:
 
 
 def _env_files(value: Any, ctx: ComposeContext, where: str) -> list[str]:
+    """The paths of the service's env files that were read (made absolute when loading)."""
     found = []
-    entries = [value] if isinstance(value, str | dict) else expect_list(value, where)
-    for entry in entries:
-        spec = expect_map(entry, where) if isinstance(entry, dict) else {"path": entry}
-        shown = ctx.interp.literal(scalar_text(spec.get("path", "")), where)
-        path = ctx.inp.resolve(shown)
+    for entry in value or []:
+        path = scalar_text(entry.get("path", ""))
         if path in ctx.inp.files:
             found.append(path)
-        elif spec.get("required", True) is not False:
+        elif entry.get("required", True) is not False:
+            shown = entry.get("shown", path)
             ctx.warn(f"{where}: env file {shown} was not found; its variables are left out")
     return found
 
@@ -156,18 +156,6 @@ def _ports(body: dict[str, Any], ctx: ComposeContext, where: str) -> list[dict[s
     found = ports.convert_ports(body.get("ports", []), ctx, f"{where}.ports")
     found += ports.convert_expose(body.get("expose", []), ctx, f"{where}.expose")
     return ports.unique_ports(found, where, ctx)
-
-
-def _depends_on(
-    body: dict[str, Any], names: dict[str, str], ctx: ComposeContext, where: str
-) -> list[str]:
-    result = []
-    for dependency in body.get("depends_on", {}):
-        if dependency not in names:
-            ctx.warn(f"{where}.depends_on: no service named {dependency!r}; left out")
-        elif names[dependency] not in result:
-            result.append(names[dependency])
-    return result
 
 
 def _put_replicas(
@@ -191,7 +179,7 @@ def _put_storage(
     )
     if volumes:
         component["stateful"] = True
-        component["volumes"] = unique_mounts(volumes, "name", ctx.warn, where)
+        component["volumes"] = unique_mounts(volumes, "path", ctx.warn, where)
     _put(component, "configs", unique_mounts(configs, "path", ctx.warn, where))
 
 
@@ -207,20 +195,6 @@ def _resources(body: dict[str, Any], ctx: ComposeContext, where: str) -> dict[st
         text = ctx.interp.literal(scalar_text(memory), where)
         result["memory"] = memory_from_compose(text, f"{where}.memory")
     return result
-
-
-def _restart(body: dict[str, Any], ctx: ComposeContext, where: str) -> str | None:
-    if "restart" in body:
-        value = ctx.interp.literal(scalar_text(body["restart"]), where)
-        policy, _, count = value.partition(":")
-        if policy not in _RESTART:
-            raise ConvertError(f"{where}.restart: unknown policy {value!r}")
-        if count:
-            ctx.warn(f"{where}.restart: the retry limit {count} is not carried")
-        return _RESTART[policy]
-    deploy = expect_map(body.get("deploy"), where)
-    condition = expect_map(deploy.get("restart_policy"), where).get("condition")
-    return _RESTART_CONDITION.get(scalar_text(condition)) if condition else None
 
 
 def _labels(body: dict[str, Any], ctx: ComposeContext, where: str) -> dict[str, str]:

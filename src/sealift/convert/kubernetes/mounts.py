@@ -9,7 +9,7 @@ from typing import Any
 from sealift.convert.documents import expect_list, expect_map, scalar_text
 from sealift.convert.kubernetes.context import KubeContext
 from sealift.convert.naming import dns_name, escape_template
-from sealift.convert.units import quantity_from_kubernetes
+from sealift.convert.units import file_mode, quantity_from_kubernetes
 
 Entry = dict[str, Any]
 
@@ -117,5 +117,5 @@ def _files(
 def _config(path: str, content: str, mode: Any) -> Entry:
     config: Entry = {"path": path, "content": content}
     if isinstance(mode, int) and not isinstance(mode, bool):
-        config["mode"] = f"{mode:04o}"
+        config["mode"] = file_mode(mode, path)
     return config

@@ -11,7 +11,7 @@ from sealift.convert.documents import expect_map, load_documents, scalar_text
 from sealift.convert.inputs import ConvertInput
 from sealift.errors import ConvertError
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod")
 _IGNORED_KINDS = ("Namespace",)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sealift.convert.documents import expect_map, scalar_text
+from sealift.convert.documents import expect_list, expect_map, scalar_text
 from sealift.convert.kubernetes.context import KubeContext
 from sealift.convert.units import seconds
 
@@ -32,10 +32,15 @@ def _check(
     probe: dict[str, Any], port_names: dict[str, int], ctx: KubeContext, where: str
 ) -> dict[str, Any] | None:
     if "httpGet" in probe:
-        http = expect_map(probe["httpGet"], where)
-        port = resolve_port(http.get("port"), port_names, ctx, where)
-        path = scalar_text(http.get("path") or "/")
-        return None if port is None else {"http": {"path": path, "port": port}}
+        return _http(expect_map(probe["httpGet"], where), port_names, ctx, where)
+    if "grpc" in probe:
+        grpc = expect_map(probe["grpc"], where)
+        port = resolve_port(grpc.get("port"), port_names, ctx, where)
+        ctx.warn(
+            f"{where}: the grpc probe has no equivalent; checked as a TCP connection to "
+            f"port {port} instead"
+        )
+        return None if port is None else {"tcp": {"port": port}}
     if "tcpSocket" in probe:
         port = resolve_port(
             expect_map(probe["tcpSocket"], where).get("port"), port_names, ctx, where
@@ -44,8 +49,29 @@ def _check(
     if "exec" in probe:
         command = expect_map(probe["exec"], where).get("command") or []
         return {"exec": {"command": [scalar_text(word) for word in command]}}
-    ctx.warn(f"{where}: only httpGet, tcpSocket and exec probes are converted; left out")
+    ctx.warn(f"{where}: only httpGet, tcpSocket, grpc and exec probes are converted; left out")
     return None
+
+
+def _http(
+    http: dict[str, Any], port_names: dict[str, int], ctx: KubeContext, where: str
+) -> dict[str, Any] | None:
+    port = resolve_port(http.get("port"), port_names, ctx, where)
+    if port is None:
+        return None
+    check: dict[str, Any] = {"path": scalar_text(http.get("path") or "/"), "port": port}
+    headers = {}
+    for i, raw in enumerate(expect_list(http.get("httpHeaders"), f"{where}.httpHeaders")):
+        header = expect_map(raw, f"{where}.httpHeaders[{i}]")
+        headers[scalar_text(header.get("name"))] = scalar_text(header.get("value"))
+    if headers:
+        check["headers"] = headers
+    lost = [k for k in http if k not in ("path", "port", "httpHeaders")]
+    if scalar_text(http.get("scheme", "HTTP")).upper() == "HTTP" and "scheme" in lost:
+        lost.remove("scheme")
+    if lost:
+        ctx.warn(f"{where}.httpGet: not mapped: {', '.join(lost)}")
+    return {"http": check}
 
 
 def _timing(probe: dict[str, Any]) -> dict[str, Any]:

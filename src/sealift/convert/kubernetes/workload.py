@@ -1,4 +1,5 @@
-"""A Deployment, StatefulSet, DaemonSet, ReplicaSet or Pod -> one component (first container)."""
+"""A Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or Pod -> one component (first
+container); a Job becomes a component of kind job."""
 
 from __future__ import annotations
 
@@ -11,13 +12,21 @@ from sealift.convert.kubernetes.env import container_env
 from sealift.convert.kubernetes.mounts import container_mounts
 from sealift.convert.kubernetes.objects import Manifest
 from sealift.convert.kubernetes.probes import PROBES, container_health
+from sealift.convert.kubernetes.security import (
+    apply_fs_group,
+    merged_context,
+    security,
+    user,
+)
+from sealift.convert.naming import dns_name
 from sealift.convert.units import cpu, quantity_from_kubernetes
 from sealift.errors import ConvertError
 
 Component = dict[str, Any]
 
 _SPEC_KEYS = {"replicas", "selector", "template", "serviceName", "volumeClaimTemplates"}
-_POD_KEYS = {"containers", "volumes", "securityContext", "restartPolicy"}
+_RESTART = {"Never": "no", "OnFailure": "on-failure", "Always": "always"}
+_POD_KEYS = {"containers", "initContainers", "volumes", "securityContext", "restartPolicy"}
 _CONTAINER_KEYS = {
     "name",
     "image",
@@ -55,8 +64,33 @@ def convert_workload(workload: Manifest, ctx: KubeContext) -> Component:
     return component
 
 
+def init_jobs(workload: Manifest, ctx: KubeContext) -> dict[str, Component]:
+    """Init containers (a migration, a wait, a chown) become jobs the workload waits for."""
+    pod = expect_map(pod_template(workload).get("spec"), f"{workload.where}: pod spec")
+    where = f"{workload.kind} {workload.name}: initContainers"
+    jobs: dict[str, Component] = {}
+    for i, raw in enumerate(expect_list(pod.get("initContainers"), where)):
+        init = expect_map(raw, f"{where}[{i}]")
+        spot = f"{where}[{i}] ({scalar_text(init.get('name', ''))})"
+        if scalar_text(init.get("restartPolicy")) == "Always":
+            ctx.warn(f"{spot}: a sidecar container; not converted")
+            continue
+        name = dns_name(f"{workload.name}-{init.get('name') or i}", "init")
+        job = _container(init, pod, workload, ctx, job=True)
+        ctx.warn(
+            f"{spot}: becomes job {name!r}, which {workload.name} waits for; it runs once "
+            "per install or upgrade, not before every start of a pod"
+        )
+        jobs[name] = job
+    return jobs
+
+
 def _container(
-    container: dict[str, Any], pod: dict[str, Any], workload: Manifest, ctx: KubeContext
+    container: dict[str, Any],
+    pod: dict[str, Any],
+    workload: Manifest,
+    ctx: KubeContext,
+    job: bool = False,
 ) -> Component:
     where = f"{workload.name}: container {container.get('name', '')}"
     if not container.get("image"):
@@ -66,16 +100,32 @@ def _container(
     _put(component, "command", _words(container.get("args")))
     _put(component, "env", container_env(container, ctx, where))
     _put(component, "working_dir", container.get("workingDir"))
-    _put(component, "user", _user(pod, container))
+    context = merged_context(pod, container)
+    _put(component, "user", user(context))
+    _put(component, "security", security(context, ctx, where))
     ports, names = _ports(container, where)
     _put(component, "ports", ports)
     health, _ = container_health(container, names, ctx, where)
     _put(component, "health", health)
-    _put_replicas(component, workload, ctx)
+    if not job:
+        _put_replicas(component, workload, ctx)
     _put_storage(component, container, pod, workload, ctx, where)
     _put(component, "resources", _resources(container, where))
     _put(component, "labels", workload.labels)
+    apply_fs_group(component, context, ctx, where)
+    if job:
+        return {"kind": "job", **component, "restart": "on-failure"}
+    if workload.kind == "Job":
+        return _as_job(component, pod, ctx, where)
     return component
+
+
+def _as_job(component: Component, pod: dict[str, Any], ctx: KubeContext, where: str) -> Component:
+    restart = _RESTART.get(scalar_text(pod.get("restartPolicy")), "no")
+    if restart == "always":
+        ctx.warn(f"{where}: a job cannot restart always; restart on-failure")
+        restart = "on-failure"
+    return {"kind": "job", **component, "restart": restart}
 
 
 def _put(component: Component, key: str, value: Any) -> None:
@@ -85,17 +135,6 @@ def _put(component: Component, key: str, value: Any) -> None:
 
 def _words(value: Any) -> list[str] | None:
     return None if value is None else [scalar_text(word) for word in value]
-
-
-def _user(pod: dict[str, Any], container: dict[str, Any]) -> str | None:
-    context = {
-        **expect_map(pod.get("securityContext"), "securityContext"),
-        **expect_map(container.get("securityContext"), "securityContext"),
-    }
-    if context.get("runAsUser") is None:
-        return None
-    group = context.get("runAsGroup")
-    return f"{context['runAsUser']}" + (f":{group}" if group is not None else "")
 
 
 def _ports(container: dict[str, Any], where: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -124,7 +163,7 @@ def _put_replicas(component: Component, workload: Manifest, ctx: KubeContext) ->
             "a component with 1 replica"
         )
         component["replicas"] = 1
-    elif workload.kind != "Pod":
+    elif workload.kind not in ("Pod", "Job"):
         component["replicas"] = int(workload.spec().get("replicas", 1))
 
 

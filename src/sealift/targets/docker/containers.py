@@ -7,26 +7,26 @@ and a changed config changes the spec hash so the container is recreated.
 
 from __future__ import annotations
 
-import io
-import tarfile
-from pathlib import PurePosixPath
 from typing import Any
 
 import docker
 import docker.errors
 from docker.models.containers import Container
 
+from sealift.oci.engine import engine_errors
 from sealift.targets.base import DesiredComponent
 from sealift.targets.docker import labels as L
-from sealift.targets.docker.engine import engine_errors
+from sealift.targets.docker import mounts
+from sealift.targets.docker.hostconfig import configs_in_volume, host_config
+from sealift.targets.docker.ownership import check_volume, find_network
 from sealift.targets.docker.render import container_name
 
 STOP_TIMEOUT = 10
 
 
 def ensure_network(client: docker.DockerClient, instance: str) -> None:
-    with engine_errors(f"creating network {instance}"):
-        if not client.networks.list(names=[instance]):
+    if find_network(client, instance) is None:
+        with engine_errors(f"creating network {instance}"):
             client.networks.create(instance, driver="bridge", labels={L.INSTALLATION: instance})
 
 
@@ -65,19 +65,37 @@ def create_component(
 ) -> list[Container]:
     """Create and start every replica of `desired` (volumes first)."""
     for volume in desired.spec["volumes"]:
-        _ensure_volume(client, instance, volume["name"])
+        _ensure_volume(client, volume["name"], L.volume_labels(instance, desired.name, volume))
+    binds = mounts.binds(client, desired.spec, image_id) + _config_binds(
+        client, instance, desired, image_id
+    )
     started = []
     for replica in range(1, int(desired.spec["replicas"]) + 1):
-        started.append(_create_replica(client, instance, revision, desired, image_id, replica))
+        started.append(
+            _create_replica(client, instance, revision, desired, image_id, replica, binds)
+        )
     return started
 
 
-def _ensure_volume(client: docker.DockerClient, instance: str, name: str) -> None:
+def _config_binds(
+    client: docker.DockerClient, instance: str, desired: DesiredComponent, image_id: str
+) -> list[str]:
+    """Configs of a read-only root filesystem: written to a volume, bind-mounted read-only."""
+    if not configs_in_volume(desired.spec):
+        return []
+    volume = mounts.config_volume_name(instance, desired.name)
+    mounts.ensure_config_volume(client, instance, volume)
+    mounts.write_files(client, image_id, volume, desired.spec["configs"])
+    return mounts.config_binds(client, volume, desired.spec["configs"])
+
+
+def _ensure_volume(client: docker.DockerClient, name: str, labels: dict[str, str]) -> None:
     with engine_errors(f"creating volume {name}"):
+        check_volume(client, labels[L.INSTALLATION], name, labels)
         try:
             client.volumes.get(name)
         except docker.errors.NotFound:
-            client.volumes.create(name, labels={L.INSTALLATION: instance})
+            client.volumes.create(name, labels=labels)
 
 
 def _create_replica(
@@ -87,6 +105,7 @@ def _create_replica(
     desired: DesiredComponent,
     image_id: str,
     replica: int,
+    binds: list[str],
 ) -> Container:
     name = container_name(instance, desired.name, replica)
     spec = desired.spec
@@ -103,11 +122,12 @@ def _create_replica(
             working_dir=spec["working_dir"],
             labels=_labels(instance, revision, desired, replica),
             ports=[(p["port"], p["protocol"]) for p in spec["ports"]],
-            host_config=_host_config(api, spec),
+            host_config=host_config(api, spec, binds),
             networking_config=_network_config(api, instance, desired.name),
         )
         container = client.containers.get(created["Id"])
-        _put_configs(container, spec["configs"])
+        if not configs_in_volume(spec):
+            _put_configs(container, spec["configs"])
     with engine_errors(f"starting container {name}"):
         try:
             container.start()
@@ -147,31 +167,8 @@ def _labels(
     }
 
 
-def _host_config(api: docker.APIClient, spec: dict[str, Any]) -> dict[str, Any]:
-    restart: dict[str, Any] = {"Name": "" if spec["restart"] == "no" else spec["restart"]}
-    bindings: dict[int | str, Any] = {
-        f"{p['port']}/{p['protocol']}": (p["host_ip"], p["host_port"]) for p in spec["ports"]
-    }
-    config: dict[str, Any] = api.create_host_config(
-        port_bindings=bindings or None,
-        binds={v["name"]: {"bind": v["path"], "mode": "rw"} for v in spec["volumes"]} or None,
-        restart_policy=restart,
-        init=True,
-        nano_cpus=spec["nano_cpus"],
-        mem_limit=spec["memory"],
-    )
-    return config
-
-
 def _put_configs(container: Container, configs: list[dict[str, Any]]) -> None:
     if not configs:
         return
-    buffer = io.BytesIO()
     # The engine creates missing parent directories (0755) and leaves existing ones alone.
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for config in configs:
-            data = config["content"].encode()
-            info = tarfile.TarInfo(str(PurePosixPath(config["path"])).lstrip("/"))
-            info.size, info.mode = len(data), int(config["mode"], 8)
-            tar.addfile(info, io.BytesIO(data))
-    container.put_archive("/", buffer.getvalue())
+    container.put_archive("/", mounts.config_archive(configs))

@@ -57,7 +57,9 @@ def wait_ready(
 ) -> None:
     started = time.monotonic()
     for container in containers:
-        if spec["health"] is None:
+        if spec.get("kind") == "job":
+            _wait_completed(container, component, deadline)
+        elif spec["health"] is None:
             _settle(container, component, min(deadline, time.monotonic() + settle))
         else:
             _gate(client, container, component, spec["health"], started, deadline)
@@ -68,6 +70,25 @@ def _settle(container: Container, component: str, until: float) -> None:
         _check_alive(container, component)
         if time.monotonic() >= until:
             return
+        time.sleep(0.25)
+
+
+def _wait_completed(container: Container, component: str, deadline: float) -> None:
+    """A job is ready when it has exited with code 0 (and the engine restarts it no more)."""
+    while True:
+        container.reload()
+        state = container.attrs["State"]
+        if not state.get("Running") and not state.get("Restarting"):
+            code = state.get("ExitCode")
+            if code == 0:
+                return
+            raise HealthGateError(
+                component, f"job {container.name} failed with exit code {code}", log_tail(container)
+            )
+        if time.monotonic() >= deadline:
+            raise HealthGateError(
+                component, f"job {container.name} did not complete in time", log_tail(container)
+            )
         time.sleep(0.25)
 
 
@@ -149,8 +170,9 @@ def probe(client: docker.DockerClient, container: Container, health: dict[str, A
     port, timeout = int(health["port"]), float(health["timeout"])
     if can_enter_netns(client):
         args = [str(port)] + ([str(health["path"])] if health["kind"] == "http" else [])
+        headers = [f"{k}:{v}" for k, v in (health.get("headers") or {}).items()]
         try:
-            return probe_in_netns(pid, [health["kind"], *args], timeout)
+            return probe_in_netns(pid, [health["kind"], *args], timeout, headers)
         except CannotEnterError:
             _Nsenter.refused = True  # every later probe goes straight to the address
     return _probe_from_here(container, health, port, timeout)
@@ -171,12 +193,15 @@ def can_enter_netns(client: docker.DockerClient) -> bool:
     return local and not _Nsenter.refused and shutil.which("nsenter") is not None
 
 
-def probe_in_netns(pid: int, args: list[str], timeout: float) -> str:
-    """Run probe.py with `args` in the network namespace of process `pid`."""
-    command = ["nsenter", f"--net=/proc/{pid}/ns/net", "--", sys.executable, "-I", str(PROBE)]
+def probe_in_netns(
+    pid: int, args: list[str], timeout: float, extra: list[str] | None = None
+) -> str:
+    """Run probe.py with `args`, the timeout and `extra` in the network namespace of `pid`."""
+    # -S: no site-packages (probe.py needs the standard library only): starts twice as fast
+    command = ["nsenter", f"--net=/proc/{pid}/ns/net", "--", sys.executable, "-I", "-S", str(PROBE)]
     try:
         done = subprocess.run(
-            [*command, *args, str(timeout)],
+            [*command, *args, str(timeout), *(extra or [])],
             capture_output=True,
             text=True,
             timeout=timeout + PROBE_STARTUP,
@@ -202,7 +227,8 @@ def _probe_from_here(
     if not addresses:
         return "the container has no network address to probe"
     if health["kind"] == "http":
-        return probe_http(port, str(health["path"]), timeout, host=addresses[0])
+        headers = dict(health.get("headers") or {})
+        return probe_http(port, str(health["path"]), timeout, addresses[0], headers)
     return probe_tcp(port, timeout, host=addresses[0])
 
 

@@ -18,10 +18,10 @@ import docker.errors
 from sealift.errors import NotFoundError
 from sealift.oci.descriptor import Descriptor, Platform
 from sealift.oci.digest import hex_part
+from sealift.oci.engine import engine_errors
 from sealift.oci.layout import Layout
 from sealift.progress import Progress
 from sealift.targets.base import ImageToLoad
-from sealift.targets.docker.engine import engine_errors
 from sealift.targets.images import config_digest, manifest_for
 
 BLOCK = 512

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from docker.models.containers import Container
 
-from sealift.targets.docker.engine import engine_errors
+from sealift.oci.engine import engine_errors
 
 _END = object()
 

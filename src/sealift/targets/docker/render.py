@@ -7,12 +7,14 @@ state file can record it and a rollback can deploy it again without the model.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sealift.errors import DeployError
-from sealift.model.app import AppModel, Component, Health
 from sealift.oci.descriptor import Platform
 from sealift.targets.base import DesiredComponent
+
+if TYPE_CHECKING:  # annotations only: `status` (which needs container names) skips pydantic
+    from sealift.model.app import AppModel, Component, ConfigFile, Health, Security, Volume
 
 DEFAULT_BIND_ADDRESS = "0.0.0.0"
 
@@ -25,11 +27,15 @@ def render(
     bind_address: str = DEFAULT_BIND_ADDRESS,
 ) -> list[DesiredComponent]:
     """`images`: component -> digest of its image manifest for `platform`."""
+    shared = set(model.volumes)
     return [
         DesiredComponent(
             name,
-            component_spec(instance, name, comp, platform, _image_of(images, name), bind_address),
-            list(comp.depends_on),
+            component_spec(
+                instance, name, comp, platform, _image_of(images, name), bind_address, shared
+            ),
+            comp.dependency_names,
+            {d.component: d.condition for d in comp.depends_on if d.condition != "healthy"},
         )
         for name, comp in model.components.items()
     ]
@@ -42,9 +48,34 @@ def _image_of(images: Mapping[str, str], component: str) -> str:
 
 
 def component_spec(
-    instance: str, name: str, comp: Component, platform: Platform, image: str, bind_address: str
+    instance: str,
+    name: str,
+    comp: Component,
+    platform: Platform,
+    image: str,
+    bind_address: str,
+    shared: set[str] | None = None,
 ) -> dict[str, Any]:
-    """The spec names the image by digest: a new tag for the same image changes nothing."""
+    """The spec names the image by digest: a new tag for the same image changes nothing.
+    Keys of wave 2 (kind, security, volume and config options) are there only when set, so
+    the spec (and its hash) of a component that does not use them is the first release's."""
+    spec = _base_spec(instance, name, comp, platform, image, bind_address, shared or set())
+    if comp.is_job:
+        spec["kind"] = "job"
+    if comp.security is not None and _security(comp.security):
+        spec["security"] = _security(comp.security)
+    return spec
+
+
+def _base_spec(
+    instance: str,
+    name: str,
+    comp: Component,
+    platform: Platform,
+    image: str,
+    bind_address: str,
+    shared: set[str],
+) -> dict[str, Any]:
     return {
         "image": image,
         "platform": str(platform),
@@ -53,11 +84,9 @@ def component_spec(
         "env": dict(comp.env),
         "user": comp.user,
         "working_dir": comp.working_dir,
-        "ports": _ports(name, comp, bind_address),
-        "volumes": [
-            {"name": volume_name(instance, name, v.name), "path": v.path} for v in comp.volumes
-        ],
-        "configs": [{"path": c.path, "content": c.content, "mode": c.mode} for c in comp.configs],
+        "ports": _ports(comp, bind_address),
+        "volumes": [_mount(instance, name, v, v.name in shared) for v in comp.volumes],
+        "configs": [_config(c) for c in comp.configs],
         "nano_cpus": comp.resources.cpu * 1_000_000
         if comp.resources and comp.resources.cpu
         else None,
@@ -70,20 +99,48 @@ def component_spec(
 
 
 def volume_name(instance: str, component: str, volume: str) -> str:
+    """A private volume's engine name (the first release's, so its data is found again)."""
     return f"{instance}-{component}-{volume}"
+
+
+def shared_volume_name(instance: str, volume: str) -> str:
+    return f"{instance}-{volume}"
+
+
+def _mount(instance: str, component: str, volume: Volume, shared: bool) -> dict[str, Any]:
+    name = (
+        shared_volume_name(instance, volume.name)
+        if shared
+        else volume_name(instance, component, volume.name)
+    )
+    mount: dict[str, Any] = {"name": name, "path": volume.path}
+    if shared:
+        mount["shared"] = True  # the volume's labels say so (labels.volume_labels)
+    if volume.subpath is not None:
+        mount["subpath"] = volume.subpath
+    if volume.read_only:
+        mount["read_only"] = True
+    return mount
+
+
+def _config(config: ConfigFile) -> dict[str, Any]:
+    spec: dict[str, Any] = {"path": config.path, "content": config.content, "mode": config.mode}
+    extra = {"uid": config.uid, "gid": config.gid, "secret": config.secret or None}
+    return spec | {key: value for key, value in extra.items() if value is not None}
+
+
+def _security(security: Security) -> dict[str, Any]:
+    """The settings that differ from the engine's defaults (an empty dict when none do)."""
+    return dict(security.model_dump(mode="json"))
 
 
 def container_name(instance: str, component: str, replica: int) -> str:
     return f"{instance}-{component}-{replica}"
 
 
-def _ports(name: str, comp: Component, bind_address: str) -> list[dict[str, Any]]:
+def _ports(comp: Component, bind_address: str) -> list[dict[str, Any]]:
+    """Exposed ports (the model refuses replicas > 1 with any of them)."""
     published = [p for p in comp.ports if p.expose]
-    if published and comp.replicas > 1:
-        raise DeployError(
-            f"component {name} publishes a host port and has {comp.replicas} "
-            "replicas; one host port can serve only one container"
-        )
     return [
         {
             "port": p.port,
@@ -101,6 +158,8 @@ def _health(health: Health | None) -> dict[str, Any] | None:
     check: dict[str, Any]
     if health.http is not None:
         check = {"kind": "http", "port": health.http.port, "path": health.http.path}
+        if health.http.headers:
+            check["headers"] = dict(health.http.headers)
     elif health.tcp is not None:
         check = {"kind": "tcp", "port": health.tcp.port}
     else:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker
 from docker.models.containers import Container
+from docker.models.volumes import Volume
 
 from sealift.errors import DeployError
-from sealift.model.app import AppModel
 from sealift.oci.descriptor import Platform
+from sealift.oci.engine import DEFAULT_TIMEOUT, connect, engine_errors
 from sealift.oci.layout import Layout
 from sealift.progress import Progress
 from sealift.targets.base import (
@@ -23,17 +24,24 @@ from sealift.targets.base import (
 )
 from sealift.targets.docker import containers as ctr
 from sealift.targets.docker import labels as L
-from sealift.targets.docker.engine import connect, engine_errors
 from sealift.targets.docker.health import probe, wait_ready
+from sealift.targets.docker.hostconfig import check_non_root
 from sealift.targets.docker.images import load_missing
 from sealift.targets.docker.logs import read_logs
+from sealift.targets.docker.ownership import check_names, check_purge
 from sealift.targets.docker.render import DEFAULT_BIND_ADDRESS, render
+
+if TYPE_CHECKING:  # the model's classes (pydantic) are not needed to run: `status` is faster
+    from sealift.model.app import AppModel
 
 
 @dataclass
 class DockerSettings:
     settle: float = 3.0
     """Seconds a component without a health check must keep running."""
+    engine_timeout: float = DEFAULT_TIMEOUT
+    """Seconds one engine call may take (an operation's --timeout): an engine that stops
+    answering fails the call, and the operation restores what ran before."""
 
 
 class DockerTarget:
@@ -49,7 +57,7 @@ class DockerTarget:
     @property
     def client(self) -> docker.DockerClient:
         if self._client is None:
-            self._client = connect()
+            self._client = connect(timeout=self.settings.engine_timeout)
         return self._client
 
     def platform(self, requested: Platform | None) -> Platform:
@@ -85,18 +93,27 @@ class DockerTarget:
                 [*old.hashes, container.labels.get(L.SPEC_HASH, "")],
                 max(old.revision, int(container.labels.get(L.REVISION, "0"))),
                 old.not_running + (container.status != "running"),
+                old.failed + _failed(container),
             )
         return found
 
-    def prepare(self, instance: str) -> None:
+    def check(self, desired: list[DesiredComponent]) -> None:
+        for component in desired:
+            if (component.spec.get("security") or {}).get("run_as_non_root"):
+                check_non_root(
+                    self.client, component.name, component.spec, self._image_id(component)
+                )
+
+    def prepare(self, instance: str, desired: list[DesiredComponent]) -> None:
+        check_names(self.client, instance, desired)
         ctr.ensure_network(self.client, instance)
 
     def apply(
         self, instance: str, revision: int, step: PlanStep, desired: DesiredComponent | None
     ) -> None:
-        if step.action in ("recreate", "remove"):
+        if step.action in ("recreate", "remove", "run"):
             ctr.remove_component(self.client, instance, step.component)
-        if step.action in ("create", "recreate"):
+        if step.action in ("create", "recreate", "run"):
             if desired is None:
                 raise DeployError(f"no desired spec for {step.component}")
             ctr.create_component(self.client, instance, revision, desired, self._image_id(desired))
@@ -128,11 +145,12 @@ class DockerTarget:
         attrs = container.attrs
         labels = container.labels
         spec = specs.get(labels.get(L.COMPONENT, ""))
+        job = spec is not None and spec.get("kind") == "job"
         return ComponentStatus(
             component=labels.get(L.COMPONENT, ""),
             replica=int(labels.get(L.REPLICA, "1")),
-            state=str(attrs["State"].get("Status", "")),
-            health=self._health_now(container, spec),
+            state=job_state(attrs["State"]) if job else str(attrs["State"].get("Status", "")),
+            health="job" if job else self._health_now(container, spec),
             image=str(attrs.get("Image", "")),
             restarts=int(attrs.get("RestartCount", 0)),
             ports=_ports(attrs),
@@ -160,17 +178,47 @@ class DockerTarget:
         return read_logs(found, tail, follow)
 
     def remove(self, instance: str, purge: bool) -> list[str]:
+        if purge:
+            with engine_errors("listing volumes"):
+                mine = self.client.volumes.list(filters=L.of_installation(instance))
+            check_purge(self.client, instance, mine)
         for container in ctr.containers_of(self.client, instance):
             ctr.remove_container(container)
         with engine_errors(f"removing network {instance}"):
             for network in self.client.networks.list(filters=L.of_installation(instance)):
                 network.remove()
             volumes = self.client.volumes.list(filters=L.of_installation(instance))
+            volumes = _without_configs(volumes)  # config copies: removed, whatever purge
             names = sorted(str(v.name) for v in volumes)
             if purge:
                 for volume in volumes:
                     volume.remove(force=True)
         return names
+
+
+def _failed(container: Container) -> int:
+    state = container.attrs.get("State", {})
+    return int(container.status == "exited" and state.get("ExitCode") not in (0, None))
+
+
+def job_state(state: dict[str, Any]) -> str:
+    """A job is running, completed, or failed (exit N); never "exited" like a crashed service."""
+    if state.get("Running") or state.get("Restarting"):
+        return "running"
+    if state.get("Status") == "created":
+        return "created"
+    code = state.get("ExitCode")
+    return "completed" if code == 0 else f"failed (exit {code})"
+
+
+def _without_configs(volumes: list[Volume]) -> list[Volume]:
+    kept = []
+    for volume in volumes:
+        if (volume.attrs.get("Labels") or {}).get(L.ROLE) == "configs":
+            volume.remove(force=True)
+        else:
+            kept.append(volume)
+    return kept
 
 
 def _ports(attrs: dict[str, Any]) -> list[str]:
