@@ -16,6 +16,21 @@ from sealift.oci.digest import digest_bytes
 from sealift.oci.layout import Layout
 
 
+def one_layer_manifest(layout: Layout, payload: bytes) -> Descriptor:
+    """Store a manifest whose one "layer" is `payload` (not a real tar: for store tests)."""
+    layer = Descriptor(media.OCI_LAYER_GZIP, layout.put_bytes(payload), len(payload))
+    config = layout.put_json({"architecture": "amd64", "os": "linux"}, media.OCI_CONFIG)
+    return layout.put_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": media.OCI_MANIFEST,
+            "config": config.to_json(),
+            "layers": [layer.to_json()],
+        },
+        media.OCI_MANIFEST,
+    )
+
+
 def push_tiny(registry: str, repo: str, tag: str, payload: bytes, workdir: Path) -> str:
     """Push image `registry/repo:tag` whose one layer holds /data.txt = `payload`."""
     layout = Layout.create(workdir / f"{repo.replace('/', '_')}-{tag}")

@@ -12,8 +12,8 @@ from typing import Any
 
 import docker
 import pytest
-import yaml
 
+from sealift.yamltext import dump_yaml
 from tests.conftest import run_sealift
 from tests.imagebuild import build_image
 from tests.integration.test_deploy_support import cleanup, exec_in, history
@@ -112,7 +112,7 @@ def apps_home(
     home = tmp_path_factory.mktemp("apps")
     for version, model in VERSIONS.items():
         path = home / f"slapps-{version}.yaml"
-        path.write_text(yaml.safe_dump(model))
+        path.write_text(dump_yaml(model))
         run_sealift(home, "publish", str(path))
     yield home
     for tag in (IMAGE, USER_IMAGE):
@@ -226,7 +226,7 @@ ROOT_APP = {
 def test_run_as_non_root_refuses_before_creating_anything(
     apps_home: Path, instance: str, docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
-    (tmp_path / "root.yaml").write_text(yaml.safe_dump(ROOT_APP))
+    (tmp_path / "root.yaml").write_text(dump_yaml(ROOT_APP))
     run_sealift(apps_home, "publish", str(tmp_path / "root.yaml"))
     result = run_sealift(apps_home, "install", "slroot:1.0.0", "--name", instance, check=False)
     assert result.returncode != 0
@@ -265,7 +265,7 @@ def test_a_subpath_through_a_symbolic_link_is_refused(
     apps_home: Path, instance: str, docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
     """A link written into the volume must not make the bind point anywhere on the host."""
-    (tmp_path / "link.yaml").write_text(yaml.safe_dump(LINK_APP))
+    (tmp_path / "link.yaml").write_text(dump_yaml(LINK_APP))
     run_sealift(apps_home, "publish", str(tmp_path / "link.yaml"))
     result = run_sealift(apps_home, "install", "sllink:1.0.0", "--name", instance, check=False)
     assert result.returncode != 0

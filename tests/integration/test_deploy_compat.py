@@ -16,8 +16,8 @@ from typing import Any
 
 import docker
 import pytest
-import yaml
 
+from sealift.yamltext import dump_yaml
 from tests.conftest import run_sealift
 from tests.imagebuild import ROOT, build_image
 from tests.integration.test_deploy_support import cleanup, exec_in
@@ -89,7 +89,7 @@ def test_first_release_installation_upgrades_with_its_data(
     first_release: Path, site: Path, docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
     old_model, new_model = tmp_path / "1.0.0.yaml", tmp_path / "1.1.0.yaml"
-    old_model.write_text(yaml.safe_dump(model("1.0.0")))
+    old_model.write_text(dump_yaml(model("1.0.0")))
     run_old(first_release, site, "publish", str(old_model))
     run_old(first_release, site, "install", "slcompat:1.0.0", "--name", INSTANCE)
     exec_in(docker_client, f"{INSTANCE}-store-1", "echo from-the-first-release > /data/marker")
@@ -97,7 +97,7 @@ def test_first_release_installation_upgrades_with_its_data(
     password = exec_in(docker_client, f"{INSTANCE}-web-1", "echo $PASSWORD")
 
     seed = {"kind": "job", "image": IMAGE, "command": ["true"], "depends_on": ["store"]}
-    new_model.write_text(yaml.safe_dump(model("1.1.0", seed=seed)))
+    new_model.write_text(dump_yaml(model("1.1.0", seed=seed)))
     run_sealift(site, "publish", str(new_model))
     out = run_sealift(site, "upgrade", INSTANCE, "1.1.0", "--dry-run", "--json").stdout
     steps = {s["component"]: (s["action"], s["reason"]) for s in json.loads(out)["steps"]}

@@ -14,20 +14,7 @@ from sealift.oci import media
 from sealift.oci.descriptor import Descriptor, Platform
 from sealift.oci.digest import digest_bytes
 from sealift.oci.layout import Layout
-
-
-def _image(layout: Layout, payload: bytes) -> Descriptor:
-    layer = Descriptor(media.OCI_LAYER_GZIP, layout.put_bytes(payload), len(payload))
-    config = layout.put_json({"architecture": "amd64", "os": "linux"}, media.OCI_CONFIG)
-    return layout.put_json(
-        {
-            "schemaVersion": 2,
-            "mediaType": media.OCI_MANIFEST,
-            "config": config.to_json(),
-            "layers": [layer.to_json()],
-        },
-        media.OCI_MANIFEST,
-    )
+from tinyimages import one_layer_manifest
 
 
 def test_create_writes_a_standard_layout(tmp_path: Path) -> None:
@@ -87,7 +74,7 @@ def test_interrupted_write_leaves_no_blob(tmp_path: Path) -> None:
 
 def test_refs_and_walk(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path)
-    manifest = _image(layout, b"layer-bytes")
+    manifest = one_layer_manifest(layout, b"layer-bytes")
     layout.set_ref("shop/web:1.0.0", manifest)
     found = layout.resolve("shop/web:1.0.0")
     assert found.digest == manifest.digest
@@ -103,15 +90,15 @@ def test_refs_and_walk(tmp_path: Path) -> None:
 
 def test_set_ref_replaces_the_same_name(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path)
-    layout.set_ref("a:1", _image(layout, b"one"))
-    second = _image(layout, b"two")
+    layout.set_ref("a:1", one_layer_manifest(layout, b"one"))
+    second = one_layer_manifest(layout, b"two")
     layout.set_ref("a:1", second)
     assert [e.digest for e in layout.entries()] == [second.digest]
 
 
 def test_failed_index_edit_writes_nothing(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path)
-    layout.set_ref("a:1", _image(layout, b"one"))
+    layout.set_ref("a:1", one_layer_manifest(layout, b"one"))
     before = (tmp_path / "index.json").read_bytes()
     with pytest.raises(RuntimeError), layout.editing_entries() as entries:
         entries.clear()
@@ -121,7 +108,7 @@ def test_failed_index_edit_writes_nothing(tmp_path: Path) -> None:
 
 def test_shared_layer_is_stored_once_and_gc_keeps_it(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path)
-    a = _image(layout, b"shared")
+    a = one_layer_manifest(layout, b"shared")
     layout.set_ref("a:1", a)
     b = layout.put_json(
         {
@@ -143,7 +130,7 @@ def test_shared_layer_is_stored_once_and_gc_keeps_it(tmp_path: Path) -> None:
 
 def test_corrupt_json_blob_is_detected(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path)
-    desc = _image(layout, b"x")
+    desc = one_layer_manifest(layout, b"x")
     path = layout.blob_path(desc.digest)
     os.chmod(path, 0o644)
     path.write_bytes(path.read_bytes().replace(b"schemaVersion", b"schemaVersiom"))

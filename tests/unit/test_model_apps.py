@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from sealift.errors import ModelError
 from sealift.model.load import parse_model_text
 from sealift.model.normal import canonical_json, from_json, to_json
 from sealift.model.params import secret_texts
 from sealift.model.schema import json_schema
+from sealift.yamltext import load_yaml
 from tests.unit.test_model_schema import violations
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -168,8 +168,8 @@ def test_a_job_exposes_no_port_and_names_cannot_meet_on_the_target() -> None:
 
 def test_schema_accepts_every_new_key() -> None:
     schema_doc = json_schema()
-    assert violations(yaml.safe_load(APP), schema_doc, schema_doc) == []
-    bad = yaml.safe_load(APP)
+    assert violations(load_yaml(APP).data, schema_doc, schema_doc) == []
+    bad = load_yaml(APP).data
     bad["components"]["app"]["security"]["run_as_root"] = True
     bad["volumes"]["Bad_Name"] = {}
     assert sorted(violations(bad, schema_doc, schema_doc)) == [

@@ -12,23 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sealift.oci import media
-from sealift.oci.descriptor import Descriptor
 from sealift.oci.layout import Layout
-
-
-def _manifest(layout: Layout, payload: bytes) -> Descriptor:
-    layer = Descriptor(media.OCI_LAYER_GZIP, layout.put_bytes(payload), len(payload))
-    config = layout.put_json({"architecture": "amd64", "os": "linux"}, media.OCI_CONFIG)
-    return layout.put_json(
-        {
-            "schemaVersion": 2,
-            "mediaType": media.OCI_MANIFEST,
-            "config": config.to_json(),
-            "layers": [layer.to_json()],
-        },
-        media.OCI_MANIFEST,
-    )
+from tinyimages import one_layer_manifest
 
 
 def test_garbage_collection_does_not_run_while_a_lease_is_held(tmp_path: Path) -> None:
@@ -43,14 +28,14 @@ def test_garbage_collection_does_not_run_while_a_lease_is_held(tmp_path: Path) -
 
 def test_remove_waits_for_a_running_writer_then_frees(tmp_path: Path) -> None:
     writer, remover = Layout.create(tmp_path), Layout(tmp_path)
-    old = _manifest(writer, b"old version")
+    old = one_layer_manifest(writer, b"old version")
     writer.set_ref("old:1", old)
     with writer.editing_entries() as entries:
         entries.clear()  # `market remove old:1` forgot the name
     results: list[tuple[int, int] | None] = []
     waited = threading.Event()
     with writer.writing():
-        new = _manifest(writer, b"new version")
+        new = one_layer_manifest(writer, b"new version")
         gc = threading.Thread(
             target=lambda: results.append(remover.collect_garbage(on_wait=waited.set))
         )
@@ -69,7 +54,7 @@ def test_failed_writer_leaves_a_blob_another_writer_relies_on(tmp_path: Path) ->
     first, second = Layout.create(tmp_path), Layout(tmp_path)
     with second.writing():
         with pytest.raises(RuntimeError), first.writing():
-            shared = _manifest(first, b"shared layer")
+            shared = one_layer_manifest(first, b"shared layer")
             assert second.has_blob(shared.digest)  # second finds it and will not write it
             raise RuntimeError("the first publish fails")
         assert second.has_blob(shared.digest)  # kept: second holds a lease
@@ -81,12 +66,12 @@ def test_failed_writer_leaves_a_blob_another_writer_relies_on(tmp_path: Path) ->
 
 def test_failed_writer_alone_removes_only_what_it_wrote(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path)
-    kept = _manifest(layout, b"named")
+    kept = one_layer_manifest(layout, b"named")
     layout.set_ref("kept:1", kept)
     stray = layout.put_bytes(b"someone else's garbage")
     before = layout.blob_digests()
     with pytest.raises(KeyboardInterrupt), layout.writing():
-        _manifest(layout, b"half a publish")
+        one_layer_manifest(layout, b"half a publish")
         raise KeyboardInterrupt
     assert layout.blob_digests() == before  # its own blobs gone, the stray one untouched
     assert layout.has_blob(stray)
@@ -105,7 +90,7 @@ def test_discard_inside_writing_is_left_to_its_end(tmp_path: Path) -> None:
 
 def test_gc_keeps_what_a_damaged_manifest_names(tmp_path: Path) -> None:
     layout = Layout.create(tmp_path)
-    manifest = _manifest(layout, b"layer under a damaged manifest")
+    manifest = one_layer_manifest(layout, b"layer under a damaged manifest")
     layout.set_ref("x:1", manifest)
     named = {d.digest for d in layout.walk(manifest)}
     path = layout.blob_path(manifest.digest)

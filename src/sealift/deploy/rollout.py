@@ -58,7 +58,8 @@ def roll_out(rollout: Rollout, plan: Plan, layout: Layout, progress: Progress) -
         target.name,
         ", ".join(f"{s.component} {s.action}" for s in plan.steps) or "nothing to do",
     )
-    target.ensure_images(layout, rollout.images, rollout.platform, progress)
+    with layout.lease():  # a `market remove` meanwhile cannot collect the blobs being loaded
+        target.ensure_images(layout, rollout.images, rollout.platform, progress)
     target.check(rollout.desired)
     target.prepare(instance, rollout.desired)
     by_name = {d.name: d for d in rollout.desired}
