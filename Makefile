@@ -24,6 +24,7 @@ bench: setup
 	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/bundle.py
 	$(BIN)/python bench/deploy.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) demo-work

@@ -220,7 +220,7 @@ def print_rounds(times: dict[str, list[float]]) -> None:
     """Each round's own ratio (cp+sync time / sealift time), as the drift allows."""
     base = times["cp + sync (same bytes)"]
     for name in ("sealift export", "sealift import"):
-        ratios = [b / t for b, t in zip(base, times[name], strict=True)]
+        ratios = [b / t for b, t in zip(base, times[name])]
         listed = " ".join(f"{r:.2f}" for r in ratios)
         print(
             f"{name} vs cp+sync, round by round: {listed} (median {statistics.median(ratios):.2f}x)"

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # `make demo`: sealift's whole story with the example shop (examples/shop), using only the
 # `sealift` command and two homes: the vendor's (demo-work/vendor) and an offline site's
-# (demo-work/site). Every site command (import, install, upgrade, rollback, status, history,
-# uninstall) runs under `unshare -n`, with no network at all: the Docker socket is a file, so
-# the engine is still reachable, and health checks run inside the containers' own network
-# namespaces. Only the demo's own checks (curl, "the user's browser") run on the host's
-# network. Re-runnable: it first removes what an earlier run installed.
+# (demo-work/site). The vendor uses the installed `sealift`; the site has only python3 and
+# runs sealift.pyz, the site runtime it takes out of the first bundle with tar
+# (SITE_PYTHON=/path/to/python3.9 make demo shows it on another Python). Every site command
+# (import, install, upgrade, rollback, status, history) runs under `unshare -n`, with no
+# network at all: the Docker socket is a file, so the engine is still reachable, and health
+# checks run inside the containers' own network namespaces. Only the demo's own checks
+# (curl, "the user's browser") run on the host's network. Re-runnable: it first removes what
+# an earlier run installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SEALIFT=.venv/bin/sealift
+SITE_PYTHON=${SITE_PYTHON:-/usr/bin/python3} # the site's own python3: no venv, no pip
 WORK=demo-work
 VENDOR=$WORK/vendor
 SITE=$WORK/site
@@ -25,7 +29,8 @@ show() { printf '%s$ %s%s\n' "$BOLD" "$*" "$OFF"; }
 run() { show "$*"; "$@"; }
 vendor() { run "$SEALIFT" --home "$VENDOR" "$@"; }
 # The site has no network: `unshare -n` gives the command an empty network namespace.
-site() { run unshare -n "$SEALIFT" --home "$SITE" "$@"; }
+# It runs the sealift.pyz that came in the bundle, with its own python3.
+site() { run unshare -n "$SITE_PYTHON" "$SITE/sealift.pyz" --home "$SITE" "$@"; }
 
 fail() { printf 'demo failed: %s\n' "$*" >&2; exit 1; }
 
@@ -53,7 +58,7 @@ size_of() { numfmt --to=iec --suffix=B "$(stat -c %s "$1")"; }
 
 step "0. Start clean: remove an earlier demo install and reset the demo homes"
 if [ -f "$SITE/state.db" ]; then
-  site uninstall shop --purge || say "(nothing to remove)"
+  run "$SEALIFT" --home "$SITE" uninstall shop --purge || say "(nothing to remove)"
 fi
 run rm -rf "$VENDOR" "$SITE" "$WORK"/shop-*.tar
 mkdir -p "$VENDOR" "$SITE"
@@ -68,7 +73,8 @@ vendor publish examples/shop/1.1.0/sealift.yaml --source registry
 vendor market list
 
 step "3. Vendor: export a full bundle of 1.0.0 and a differential bundle of 1.1.0"
-vendor export shop:1.0.0 -o "$WORK/shop-1.0.0.tar"
+say "The first one also carries sealift itself (sealift.pyz), for a site that has only python3."
+vendor export shop:1.0.0 -o "$WORK/shop-1.0.0.tar" --with-runtime
 vendor export shop:1.1.0 --since 1.0.0 -o "$WORK/shop-1.1.0-diff.tar"
 say "One file per delivery; the 1.1.0 bundle leaves out everything 1.0.0 already brought:"
 for bundle in "$WORK/shop-1.0.0.tar" "$WORK/shop-1.1.0-diff.tar"; do
@@ -77,8 +83,11 @@ done
 say "Before the files travel, read the differential one back and prove every blob:"
 vendor bundle inspect "$WORK/shop-1.1.0-diff.tar" --check
 
-step "4. Site (no network): import both bundles"
-say "The files travel by USB stick; the site has no registry and no internet."
+step "4. Site (no network): take sealift out of the bundle, import both bundles"
+say "The files travel by USB stick; the site has no registry, no internet and no pip."
+show "(cd $SITE && tar -xf ../shop-1.0.0.tar sealift.pyz)"
+(cd "$SITE" && tar -xf ../shop-1.0.0.tar sealift.pyz)
+site version
 site import "$WORK/shop-1.0.0.tar"
 site import "$WORK/shop-1.1.0-diff.tar"
 site market list
@@ -119,8 +128,8 @@ cat <<EOF
 The shop (1.0.0 after the rollback) keeps running on this host:
   open          $APP_URL/
   API           $APP_URL/cgi-bin/api/items
-  status        $SEALIFT --home $SITE status shop
-  upgrade again $SEALIFT --home $SITE upgrade shop 1.1.0
-  remove        $SEALIFT --home $SITE uninstall shop            (keeps the data volume)
-  remove all    $SEALIFT --home $SITE uninstall shop --purge    (deletes the data too)
+  status        $SITE_PYTHON $SITE/sealift.pyz --home $SITE status shop
+  upgrade again $SITE_PYTHON $SITE/sealift.pyz --home $SITE upgrade shop 1.1.0
+  remove        $SITE_PYTHON $SITE/sealift.pyz --home $SITE uninstall shop          (keeps the data)
+  remove all    $SITE_PYTHON $SITE/sealift.pyz --home $SITE uninstall shop --purge  (deletes it too)
 EOF

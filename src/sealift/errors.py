@@ -114,8 +114,18 @@ class EngineError(SealiftError):
     pass
 
 
+class SystemdError(SealiftError):
+    """systemctl, journalctl or systemd-analyze failed or did not answer in time (the
+    systemd target), or the host does not meet what that target needs."""
+
+
 class PlatformError(SealiftError):
     pass
+
+
+class UnsafeImageError(SealiftError):
+    """An image layer holds what would land outside its root directory (or cannot be
+    applied at all) when it is flattened for the systemd target."""
 
 
 class BundleError(SealiftError):
@@ -173,3 +183,7 @@ class DiskFullError(SealiftError):
 
 class UsageError(SealiftError):
     pass
+
+
+class RuntimeBuildError(SealiftError):
+    """The site runtime (sealift.pyz) cannot be built, read or started."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, Union
 
 __all__ = ["MASK", "SEMVER_PATTERN", "canonical_json", "is_semver", "semver_key", "utc_timestamp"]
 
@@ -35,7 +35,7 @@ SEMVER_PATTERN = (
 
 _SEMVER = re.compile(SEMVER_PATTERN)
 
-SemverKey = tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]
+SemverKey = tuple[int, int, int, int, tuple[tuple[int, Union[int, str]], ...]]
 
 
 def is_semver(text: str) -> bool:
@@ -55,4 +55,5 @@ def semver_key(version: str) -> SemverKey:
 
 def utc_timestamp(moment: datetime | None = None) -> str:
     """`moment` (default now) as RFC 3339 UTC to the second: 2025-01-31T12:00:00Z."""
-    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = timezone.utc
+    return (moment or datetime.now(utc)).astimezone(utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -15,7 +15,7 @@ import io
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer, ComposerError, MaxDepthExceededError
@@ -34,7 +34,7 @@ MAX_DEPTH = 100
 MAX_ALIAS_NODES = 100_000
 """Nodes an alias may add by repeating what it refers to, over the whole file."""
 
-KeyPath = tuple[str | int, ...]
+KeyPath = tuple[Union[str, int], ...]
 _FORBIDDEN = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 import sealift.cli
+import sealift.web
 
 PACKAGES = ("sealift.bundle", "sealift.deploy", "sealift.market")
 CLI = Path(sealift.cli.__file__).parent
+WEB = Path(sealift.web.__file__).parent  # the web console: the same surface as the CLI
 
 
 def _uses(tree: ast.Module) -> list[tuple[str, str]]:
@@ -39,7 +41,7 @@ def _uses(tree: ast.Module) -> list[tuple[str, str]]:
 def _all_uses() -> list[tuple[str, str, str]]:
     return [
         (path.name, module, name)
-        for path in sorted(CLI.glob("*.py"))
+        for path in [*sorted(CLI.glob("*.py")), *sorted(WEB.glob("*.py"))]
         for module, name in _uses(ast.parse(path.read_text()))
     ]
 

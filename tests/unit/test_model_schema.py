@@ -59,7 +59,7 @@ def _scalar_violations(value: Any, node: dict[str, Any], at: str) -> list[str]:
         return [f"{at}: not one of {node['enum']}"]
     if "pattern" in node and isinstance(value, str) and not re.search(node["pattern"], value):
         return [f"{at}: does not match {node['pattern']}"]
-    if "minimum" in node and isinstance(value, int | float) and value < node["minimum"]:
+    if "minimum" in node and isinstance(value, (int, float)) and value < node["minimum"]:
         return [f"{at}: below {node['minimum']}"]
     return []
 

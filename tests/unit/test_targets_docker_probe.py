@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sealift.targets.docker.probe import main, probe_http
+from sealift.targets.probe import main, probe_http
 
 
 class _HostChecking(http.server.BaseHTTPRequestHandler):

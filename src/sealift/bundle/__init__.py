@@ -6,4 +6,4 @@ names in its own `__all__` what it offers. The rest is private to the package, a
 nothing is imported here (see docs/architecture.md, "The library surface").
 """
 
-__all__ = ["export", "importer", "inspect", "inventory", "parts", "signing"]
+__all__ = ["export", "importer", "inspect", "inventory", "packages", "parts", "signing"]

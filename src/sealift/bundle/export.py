@@ -1,8 +1,9 @@
 """`sealift export`: stream app versions from the store into one bundle (or its parts).
 
-Members, in order: sealift-bundle.json, its signature, oci-layout, index.json, JSON
-blobs, layers. Blobs go from the store to the file inside the kernel (no temporary
-copy); the output is written as FILE.tmp and renamed only when complete.
+Members, in order: sealift-bundle.json, its signature, the site runtime sealift.pyz
+(`--with-runtime`), oci-layout, index.json, JSON blobs, layers. Blobs go from the store
+to the file inside the kernel (no temporary copy); the output is written as FILE.tmp
+and renamed only when complete.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,8 +21,8 @@ from sealift.bundle import manifest as bm
 from sealift.bundle.plan import ExportOptions, ExportPlan, plan_export
 from sealift.bundle.signing import sign
 from sealift.bundle.sink import FileSink, part_path
-from sealift.bundle.tarstream import TarWriter, archive_size
-from sealift.errors import SealiftError, StoreError
+from sealift.bundle.tarstream import Sink, TarWriter, archive_size
+from sealift.errors import BundleError, SealiftError, StoreError
 from sealift.files import check_output
 from sealift.formats import canonical_json, utc_timestamp
 from sealift.market.catalog import Market
@@ -28,7 +30,9 @@ from sealift.oci import media
 from sealift.oci.digest import digest_bytes
 from sealift.oci.layout import OCI_LAYOUT_JSON
 from sealift.progress import NO_PROGRESS, Progress
-from sealift.space import require_file_size, require_space
+from sealift.runtime.info import read_runtime
+from sealift.runtime.pyz import file_sha256
+from sealift.space import human_size, require_file_size, require_space
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -70,6 +74,7 @@ def _export(
     _check_store(market, plan)
     index_json = bundle_index(plan)
     head = _head(plan, index_json, part_size, key)
+    _check_runtime_fits(head, part_size)
     log.debug(
         "exporting %s: %d blobs, %d bytes, %d left to the base",
         ", ".join(a.ref.ref for a in plan.apps),
@@ -113,6 +118,7 @@ def _head(
     """The manifest (with the bundle's final size in it), its bytes and signature."""
     now = utc_timestamp()
     manifest = bm.BundleManifest(
+        runtime=runtime_entry(plan.runtime) if plan.runtime else None,
         creator=f"sealift {__version__}",
         created=now,
         apps=[a.ref for a in plan.apps],
@@ -124,7 +130,8 @@ def _head(
         left_out_bytes=sum(b.size for b in plan.left_out),
         part_size=part_size,
     )
-    members = [("oci-layout", len(OCI_LAYOUT_JSON)), ("index.json", len(index_json))]
+    members = [(bm.RUNTIME_NAME, manifest.runtime.size)] if manifest.runtime else []
+    members += [("oci-layout", len(OCI_LAYOUT_JSON)), ("index.json", len(index_json))]
     members += [(b.member, b.size) for b in plan.blobs]
     for _ in range(8):  # the size is inside the manifest: iterate to a fixed point
         data = manifest.to_bytes()
@@ -135,6 +142,28 @@ def _head(
             return manifest, data, sig
         manifest = replace(manifest, size=total)
     raise SealiftError("bug: bundle size did not settle")
+
+
+@dataclass(frozen=True)
+class NestedBundle:
+    """A bundle to be written inside another file (a package): its size is known first."""
+
+    size: int
+    write: Callable[[Sink, Progress], None]
+
+
+def nested_bundle(market: Market, options: ExportOptions) -> NestedBundle:
+    """The bundle of `options` (unsplit, unsigned), for `TarWriter.add_written`. The caller
+    holds a lease on the store until it is written."""
+    plan = plan_export(market, options)
+    _check_store(market, plan)
+    index_json = bundle_index(plan)
+    head = _head(plan, index_json, 0, None)
+
+    def write(sink: Sink, progress: Progress) -> None:
+        _write(market, plan, head, index_json, sink, progress)
+
+    return NestedBundle(head[0].size, write)
 
 
 def _check_store(market: Market, plan: ExportPlan) -> None:
@@ -158,7 +187,7 @@ def _write(
     plan: ExportPlan,
     head: tuple[bm.BundleManifest, bytes, bytes | None],
     index_json: bytes,
-    sink: FileSink,
+    sink: Sink,
     progress: Progress,
 ) -> None:
     manifest, data, sig = head
@@ -166,6 +195,8 @@ def _write(
     tar.add_bytes(bm.NAME, data)
     if sig is not None:
         tar.add_bytes(bm.SIG_NAME, sig)
+    if plan.runtime is not None and manifest.runtime is not None:
+        _add_runtime(tar, plan.runtime, manifest.runtime)
     tar.add_bytes("oci-layout", OCI_LAYOUT_JSON)
     tar.add_bytes("index.json", index_json)
     progress.begin("export", manifest.size)
@@ -179,6 +210,41 @@ def _write(
         progress.advance(tar.offset - before)
     tar.close()
     progress.end()
+
+
+def _check_runtime_fits(head: tuple[bm.BundleManifest, bytes, bytes | None], part: int) -> None:
+    """With --split, the first part must hold sealift.pyz whole: `tar -xf` of that part
+    alone takes it out at the site."""
+    manifest, data, sig = head
+    if not part or manifest.runtime is None:
+        return
+    members = [(bm.NAME, len(data)), (bm.RUNTIME_NAME, manifest.runtime.size)]
+    members += [(bm.SIG_NAME, len(sig))] if sig else []
+    if archive_size(members) > part:
+        raise BundleError(
+            f"--split {human_size(part)} is too small for the runtime: the first part must hold "
+            f"sealift.pyz ({human_size(manifest.runtime.size)}) whole; split into larger parts"
+        )
+
+
+def runtime_entry(path: Path) -> bm.RuntimeEntry:
+    """What sealift-bundle.json says of the runtime at `path` (read and hashed once)."""
+    info = read_runtime(path)
+    digest, size = "sha256:" + file_sha256(path), path.stat().st_size
+    return bm.RuntimeEntry(
+        digest, size, info.sealift, info.runtime_id, info.pythons, info.machines, info.glibc
+    )
+
+
+def _add_runtime(tar: TarWriter, path: Path, entry: bm.RuntimeEntry) -> None:
+    """Copy the runtime as it was hashed: a file that changed since is refused."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if os.fstat(fd).st_size != entry.size:
+            raise BundleError(f"{path} changed while the bundle was written; export again")
+        tar.add_file(bm.RUNTIME_NAME, fd, entry.size, mode=0o755)
+    finally:
+        os.close(fd)
 
 
 def _add_store_blob(market: Market, tar: TarWriter, blob: bm.BlobEntry) -> None:
@@ -199,4 +265,11 @@ def _remove_stale_parts(target: Path, written: int) -> None:
         number += 1
 
 
-__all__ = ["ExportOptions", "ExportResult", "bundle_index", "export"]
+__all__ = [
+    "ExportOptions",
+    "ExportResult",
+    "NestedBundle",
+    "bundle_index",
+    "export",
+    "nested_bundle",
+]

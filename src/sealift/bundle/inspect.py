@@ -58,6 +58,7 @@ class BundleInfo:
             "left_out": {"blobs": m.left_out, "bytes": m.left_out_bytes},
             "signature": {"key": self.signature_key or None, "trusted": self.signature_trusted},
             "checked": self.checked,
+            "runtime": m.runtime.to_json() if m.runtime else None,
             "apps": [
                 {
                     "name": a.ref.name,

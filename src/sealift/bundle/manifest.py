@@ -4,6 +4,10 @@ It lists the app versions inside, the platforms, the digest of `index.json`, eve
 blob (digest, size, kind) in member order, and for a differential bundle the base
 versions whose blobs were left out. A `checksum` over the rest makes any changed
 byte visible even in an unsigned bundle; the file must be canonical JSON.
+
+A bundle may carry the site runtime, `sealift.pyz`, as the member after the signature;
+the optional `runtime` key then gives its digest, size, version and platforms (a bundle
+without it has no such key, so older readers still read it).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ NAME = "sealift-bundle.json"
 SIG_NAME = "sealift-bundle.json.sig"
 MAX_SIZE = 32 * 1024 * 1024
 KINDS = ("json", "layer")
+RUNTIME_NAME = "sealift.pyz"
+RUNTIME_KEYS = {"member", "digest", "size", "sealift", "id", "pythons", "machines", "glibc"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,31 @@ class BlobEntry:
 
 
 @dataclass(frozen=True)
+class RuntimeEntry:
+    """The site runtime the bundle carries as member `sealift.pyz`."""
+
+    digest: str
+    size: int
+    sealift: str
+    runtime_id: str
+    pythons: list[str]
+    machines: list[str]
+    glibc: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "member": RUNTIME_NAME,
+            "digest": self.digest,
+            "size": self.size,
+            "sealift": self.sealift,
+            "id": self.runtime_id,
+            "pythons": list(self.pythons),
+            "machines": list(self.machines),
+            "glibc": self.glibc,
+        }
+
+
+@dataclass(frozen=True)
 class BundleManifest:
     creator: str
     created: str
@@ -60,13 +91,15 @@ class BundleManifest:
     left_out_bytes: int = 0
     size: int = 0
     part_size: int = 0
+    runtime: RuntimeEntry | None = None
 
     @property
     def differential(self) -> bool:
         return bool(self.bases) or self.left_out > 0
 
     def body(self) -> dict[str, Any]:
-        return {
+        runtime = {"runtime": self.runtime.to_json()} if self.runtime else {}
+        return runtime | {
             "schema": SCHEMA,
             "creator": self.creator,
             "created": self.created,
@@ -101,9 +134,11 @@ def parse(data: bytes) -> BundleManifest:
     body = {k: v for k, v in doc.items() if k != "checksum"}
     if doc.get("checksum") != checksum(body) or canonical_json(doc, ascii_only=True) != data:
         raise BundleError.corrupt(f"the checksum of {NAME} does not match")
+    optional = {"runtime"} & set(doc)
     _expect_keys(
         doc,
-        {
+        optional
+        | {
             "schema",
             "creator",
             "created",
@@ -131,6 +166,7 @@ def parse(data: bytes) -> BundleManifest:
         left_out_bytes=_int(doc, "left_out_bytes"),
         size=_int(doc, "size"),
         part_size=_int(doc, "part_size"),
+        runtime=_runtime(doc["runtime"]) if optional else None,
     )
     _check_consistent(manifest)
     return manifest
@@ -169,6 +205,23 @@ def _app(raw: Any) -> AppRef:
         raise BundleError(f"{NAME}: an app entry is not an object")
     _expect_keys(raw, {"name", "version", "digest", "size"})
     return AppRef(_str(raw, "name"), _str(raw, "version"), _digest(raw), _int(raw, "size"))
+
+
+def _runtime(raw: Any) -> RuntimeEntry:
+    if not isinstance(raw, dict):
+        raise BundleError(f"{NAME}: runtime is not an object")
+    _expect_keys(raw, RUNTIME_KEYS)
+    if raw["member"] != RUNTIME_NAME or not raw["pythons"] or not raw["machines"]:
+        raise BundleError(f"{NAME}: the runtime entry is malformed")
+    return RuntimeEntry(
+        digest=_digest(raw),
+        size=_int(raw, "size"),
+        sealift=_str(raw, "sealift"),
+        runtime_id=_str(raw, "id"),
+        pythons=[_plain_str(p, "pythons") for p in _list(raw, "pythons")],
+        machines=[_plain_str(m, "machines") for m in _list(raw, "machines")],
+        glibc=_str(raw, "glibc"),
+    )
 
 
 def _blob(raw: Any) -> BlobEntry:

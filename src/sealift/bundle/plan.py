@@ -4,6 +4,7 @@ member order, and for a differential bundle what it leaves out and why."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sealift.bundle.graph import Graph
 from sealift.bundle.inventory import Inventory
@@ -21,6 +22,8 @@ class ExportOptions:
     platforms: list[Platform] = field(default_factory=list)
     since: list[str] = field(default_factory=list)  # "1.0.0" (every app) or "shop:1.0.0"
     inventory: Inventory | None = None
+    runtime: Path | None = None
+    """A sealift.pyz to carry as the bundle's member `sealift.pyz` (`export --with-runtime`)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class ExportPlan:
     platforms: list[str]
     bases: list[AppRef] = field(default_factory=list)
     left_out: list[BlobEntry] = field(default_factory=list)
+    runtime: Path | None = None
 
 
 def plan_export(market: Market, options: ExportOptions) -> ExportPlan:
@@ -64,6 +68,7 @@ def plan_export(market: Market, options: ExportOptions) -> ExportPlan:
         _platform_names(versions, options.platforms),
         bases,
         left_out,
+        options.runtime,
     )
 
 

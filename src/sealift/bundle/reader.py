@@ -1,9 +1,10 @@
-"""Reading a bundle in member order: the small head first (manifest, signature,
-oci-layout, index.json), then the blobs, each checked against sealift-bundle.json
-by name, position and size before its data is touched."""
+"""Reading a bundle in member order: the head first (manifest, signature, the site
+runtime when there is one, oci-layout, index.json), then the blobs, each checked against
+sealift-bundle.json by name, position and size before its data is touched."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,6 +65,9 @@ class BundleReader:
         if member.name == bm.SIG_NAME:
             signature = parse_signature(self.tar.read_small(member, 4096))
             member = self._next()
+        if manifest.runtime is not None:
+            self._check_runtime(member, manifest.runtime)
+            member = self._next()
         self._expect(member, "oci-layout")
         if self.tar.read_small(member, 1024) != OCI_LAYOUT_JSON:
             raise BundleError.corrupt("oci-layout is not the OCI layout marker")
@@ -103,6 +107,15 @@ class BundleReader:
         reading the blobs' data."""
         for _, member in self.blob_members(head.manifest):
             self.tar.skip_data(member)
+
+    def _check_runtime(self, member: Member, runtime: bm.RuntimeEntry) -> None:
+        """The runtime member is hashed as it is read: a changed byte refuses the bundle."""
+        self._expect(member, bm.RUNTIME_NAME)
+        digest = hashlib.sha256()
+        for chunk in self.tar.iter_data(member):
+            digest.update(chunk)
+        if (member.size, "sha256:" + digest.hexdigest()) != (runtime.size, runtime.digest):
+            raise BundleError.corrupt(f"{bm.RUNTIME_NAME} does not match sealift-bundle.json")
 
     def _check_length(self, manifest: bm.BundleManifest) -> None:
         total, paths = self.stream.total, self.stream.paths

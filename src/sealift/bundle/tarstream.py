@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -46,9 +46,9 @@ def padding(size: int) -> int:
     return -size % BLOCK
 
 
-def member_header(name: str, size: int, offset: int) -> bytes:
+def member_header(name: str, size: int, offset: int, mode: int = 0o644) -> bytes:
     """The header(s) of a member that starts at `offset`: aligned data for large ones."""
-    plain = header(name, size)
+    plain = header(name, size, mode)
     if size < ALIGN_MIN or (offset + len(plain)) % ALIGN == 0:
         return plain
     records = -(offset + BLOCK + len(plain)) % ALIGN or ALIGN
@@ -77,10 +77,10 @@ def archive_size(members: list[tuple[str, int]]) -> int:
     return body + (-body % RECORD)
 
 
-def header(name: str, size: int) -> bytes:
+def header(name: str, size: int, mode: int = 0o644) -> bytes:
     info = tarfile.TarInfo(name)
     info.size = size
-    info.mode = 0o644
+    info.mode = mode
     info.mtime = 0
     info.type = tarfile.REGTYPE
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "strict")
@@ -90,6 +90,20 @@ class Sink(Protocol):
     def write(self, data: bytes) -> int: ...
 
     def copy_from(self, fd: int, size: int) -> None: ...
+
+
+class _CountingSink:
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        self.count += len(data)
+        return self._sink.write(data)
+
+    def copy_from(self, fd: int, size: int) -> None:
+        self._sink.copy_from(fd, size)
+        self.count += size
 
 
 class TarWriter:
@@ -103,13 +117,34 @@ class TarWriter:
         self._sink.write(data)
         self.offset += len(data)
 
-    def add_bytes(self, name: str, data: bytes) -> None:
-        self._write(member_header(name, len(data), self.offset))
+    def add_bytes(self, name: str, data: bytes, mode: int = 0o644) -> None:
+        self._write(member_header(name, len(data), self.offset, mode))
         self._write(data + b"\0" * padding(len(data)))
 
-    def add_file(self, name: str, fd: int, size: int) -> None:
-        """Copy `size` bytes from an open file (its offset 0) as member `name`."""
+    def add_chunks(self, name: str, size: int, chunks: Iterable[bytes], mode: int = 0o644) -> None:
+        """A member of `size` bytes made of `chunks` (their total must be `size`)."""
+        self._write(member_header(name, size, self.offset, mode))
+        start = self.offset
+        for chunk in chunks:
+            self._write(chunk)
+        if self.offset - start != size:
+            raise BundleError(f"bug: member {name} has {self.offset - start} bytes, not {size}")
+        self._write(b"\0" * padding(size))
+
+    def add_written(self, name: str, size: int, write: Callable[[Sink], None]) -> None:
+        """A member of `size` bytes that `write` writes into the sink it is given (e.g. a
+        whole bundle inside a package), copied inside the kernel like `add_file`."""
         self._write(member_header(name, size, self.offset))
+        counted = _CountingSink(self._sink)
+        write(counted)
+        if counted.count != size:
+            raise BundleError(f"bug: member {name} has {counted.count} bytes, not {size}")
+        self.offset += size
+        self._write(b"\0" * padding(size))
+
+    def add_file(self, name: str, fd: int, size: int, mode: int = 0o644) -> None:
+        """Copy `size` bytes from an open file (its offset 0) as member `name`."""
+        self._write(member_header(name, size, self.offset, mode))
         self._sink.copy_from(fd, size)
         self.offset += size
         self._write(b"\0" * padding(size))

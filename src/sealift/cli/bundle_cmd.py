@@ -97,6 +97,25 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Sign with this Ed25519 private key (`sealift keygen`).",
 )
+@click.option(
+    "--with-runtime",
+    is_flag=True,
+    help="Carry the site runtime sealift.pyz (built into $SEALIFT_HOME/runtime when "
+    "missing; from $SEALIFT_WHEELHOUSE when set) so the site needs only python3 and tar.",
+)
+@click.option(
+    "--runtime",
+    "runtime_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Carry this sealift.pyz (`sealift runtime build`); implies --with-runtime.",
+)
+@click.option(
+    "--as",
+    "package",
+    type=click.Choice(["compose", "helm"]),
+    help="Write a package that needs no sealift at the site: Compose files, images and "
+    "install.sh, or a Helm chart and its images (one version, one platform).",
+)
 @click.pass_obj
 def export_cmd(
     env: Env,
@@ -107,13 +126,21 @@ def export_cmd(
     for_inventory: Path | None,
     part_size: int,
     key: Path | None,
+    with_runtime: bool,
+    runtime_file: Path | None,
+    package: str | None,
 ) -> None:
     """Write app versions and every image they need into one bundle file.
 
     The bundle is a plain tar that is an OCI image layout. --platform keeps only those
     platforms of every component image; that rewrites the app version's index, so the
     exported version gets a new digest (same name, version, model and chosen images).
+    With --as compose|helm, the file is a package a site uses without sealift.
     """
+    if package is not None:
+        unused = bool(since or for_inventory or part_size or key or with_runtime or runtime_file)
+        _export_package(env, refs, output, platforms, package, unused)
+        return
     from sealift.bundle import inventory as inv
     from sealift.bundle.export import ExportOptions, export
     from sealift.bundle.signing import load_private
@@ -125,7 +152,11 @@ def export_cmd(
         split_ref(ref)
     check_output(output)
     options = ExportOptions(
-        list(refs), list(platforms), list(since), inv.read(for_inventory) if for_inventory else None
+        list(refs),
+        list(platforms),
+        list(since),
+        inv.read(for_inventory) if for_inventory else None,
+        runtime_file or (_site_runtime(env) if with_runtime else None),
     )
     private = load_private(key) if key is not None else None
     _step(f"exporting {', '.join(refs)} to {output}")
@@ -142,6 +173,49 @@ def export_cmd(
     _step(
         f"wrote {names} ({human_size(m.size)}, {len(m.blobs)} blobs{', signed' if private else ''})"
     )
+
+
+def _site_runtime(env: Env) -> Path:
+    """The cached runtime of this sealift, built first when it is missing."""
+    from sealift.cli.runtime_cmd import builder, default_wheelhouse
+
+    build = builder()
+    _step("preparing the site runtime (sealift.pyz)")
+    return Path(build.cached_runtime(build.BuildRequest(env.home, default_wheelhouse())))
+
+
+def _export_package(
+    env: Env,
+    refs: tuple[str, ...],
+    output: Path,
+    platforms: tuple[Platform, ...],
+    kind: str,
+    unused: bool,
+) -> None:
+    from sealift.bundle.packages import export_package
+    from sealift.deploy.operations import generate_secret
+    from sealift.market.catalog import Market
+    from sealift.market.format import split_ref
+
+    if len(refs) != 1 or len(platforms) > 1 or unused:
+        raise click.UsageError(
+            f"--as {kind} packages one NAME:VERSION for one --platform; "
+            "--since, --for, --split and --sign are for bundles"
+        )
+    split_ref(refs[0])
+    _step(f"exporting {refs[0]} as a {kind} package to {output}")
+    result = export_package(
+        Market(env.store),
+        refs[0],
+        kind,
+        output,
+        generate=generate_secret,
+        platform=platforms[0] if platforms else None,
+        progress=_progress(),
+    )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    _step(f"wrote {output} ({human_size(result.size)}, {result.platform})")
 
 
 @click.command("import")
@@ -214,6 +288,13 @@ def _print_info(info: BundleInfo) -> None:
     )
     echo(f"platforms  {', '.join(m.platforms) or 'unknown'}")
     echo(f"signature  {_signature_text(info)}")
+    if m.runtime is not None:
+        echo(
+            f"runtime    sealift.pyz (sealift {m.runtime.sealift}, "
+            f"{human_size(m.runtime.size)}): CPython {m.runtime.pythons[0]}-"
+            f"{m.runtime.pythons[-1]} on {', '.join(m.runtime.machines)} "
+            f"(glibc >= {m.runtime.glibc}); `tar -xf BUNDLE sealift.pyz` gets it"
+        )
     if m.differential:
         echo(
             f"base       {', '.join(b.ref for b in m.bases) or '(a site inventory)'}: "

@@ -29,11 +29,18 @@ MODULES: dict[str, str] = {
     "logs": "deploy_cmd",
     "uninstall": "deploy_cmd",
     "store": "store_cmd",
+    "runtime": "runtime_cmd",
+    "version": "runtime_cmd",
+    "registry": "registry_cmd",
+    "push": "registry_cmd",
+    "render": "render_cmd",
+    "console": "console_cmd",
 }
 
 
 SUMMARIES: dict[str, str] = {
     "bundle": "Look into bundle files.",
+    "console": "Serve the web console (on 127.0.0.1:8700 unless --listen).",
     "convert": "Convert compose file(s) or Kubernetes manifests to an app model (sealift.yaml).",
     "export": "Write app versions and every image they need into one bundle file.",
     "history": "The revisions of INSTANCE.",
@@ -49,6 +56,12 @@ SUMMARIES: dict[str, str] = {
     "status": "Per component: state, health, image, restarts, ports (all installations "
     "without INSTANCE).",
     "store": "The local store ($SEALIFT_HOME/store, an OCI image layout).",
+    "runtime": "The site runtime: sealift.pyz, which runs on a site's own python3 (3.9 to 3.13).",
+    "version": "sealift's version, the Python it runs on and, from sealift.pyz, the platforms the "
+    "runtime carries.",
+    "render": "Render NAME:VERSION as files another tool runs (Helm, kubectl, Compose).",
+    "registry": "Serve the store as a read-only OCI registry.",
+    "push": "Copy every image of app versions into the site's registry.",
     "uninstall": "Remove INSTANCE; its volumes stay unless --purge.",
     "upgrade": "Upgrade INSTANCE to VERSION of its app (every change is applied; failure "
     "restores).",

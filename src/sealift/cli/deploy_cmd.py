@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,9 +10,8 @@ import click
 from sealift.cli import ui
 from sealift.cli.context import Env
 from sealift.deploy import queries
-from sealift.deploy.context import Context
+from sealift.deploy.context import Context, site_context
 from sealift.model.units import parse_duration
-from sealift.targets.factory import deferred_target
 
 if TYPE_CHECKING:
     from sealift.deploy.plan import Plan
@@ -22,19 +20,11 @@ if TYPE_CHECKING:
 def _context(
     env: Env, timeout: str = "5m", target: str = "docker", bounded: bool = False
 ) -> Context:
-    """`bounded`: every engine call of the operation is bounded by --timeout too (not for
-    `logs --follow`, which may wait for a quiet component for as long as it likes)."""
-    settings = {}
-    settle = os.environ.get("SEALIFT_SETTLE")
-    if settle:  # seconds a component without a health check must keep running
-        settings["settle"] = float(settle)
     try:
         seconds = parse_duration(timeout)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--timeout") from None
-    if bounded:
-        settings["engine_timeout"] = seconds
-    return Context(env.home, deferred_target(target, **settings), ui.progress(), seconds)
+    return site_context(env.home, ui.progress(), seconds, target, bounded)
 
 
 def _values_options(func: click.decorators.FC) -> click.decorators.FC:
@@ -65,9 +55,17 @@ def _values_options(func: click.decorators.FC) -> click.decorators.FC:
 @click.command("install")
 @click.argument("ref", metavar="NAME:VERSION")
 @click.option("--name", "instance", help="Installation name (default: the app's name).")
-@click.option("--target", default="docker", show_default=True, type=click.Choice(["docker"]))
 @click.option(
-    "--platform", help="Run images for this platform, e.g. linux/arm64 (default: the engine's)."
+    "--target",
+    default="docker",
+    show_default=True,
+    type=click.Choice(["docker", "systemd"]),
+    help="docker: this host's engine; systemd: units on a host with no container engine.",
+)
+@click.option(
+    "--platform",
+    help="Run images for this platform, e.g. linux/arm64 (default: the engine's; with "
+    "--target systemd, this host's).",
 )
 @click.option(
     "--bind-address",

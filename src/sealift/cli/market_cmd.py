@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,7 +12,7 @@ from sealift.cli.context import Env
 from sealift.cli.options import platform_options
 from sealift.errors import NotFoundError
 from sealift.files import MODEL_LIMIT, read_text_limited
-from sealift.market.catalog import AppVersion, Market
+from sealift.market.catalog import Market, version_details, version_summary
 from sealift.space import human_size
 
 if TYPE_CHECKING:
@@ -90,14 +90,14 @@ def market_list(env: Env, as_json: bool) -> None:
     """Every app version in the market."""
     apps = Market(env.store).list()
     if as_json:
-        ui.print_json([_summary(a) for a in apps])
+        ui.print_json([version_summary(a) for a in apps])
         return
     if not apps:
         ui.out.print("The market is empty: `sealift publish` or `sealift import` adds to it.")
         return
     table = ui.table("APP", "VERSION", "COMPONENTS", "PLATFORMS", "SIZE", "DIGEST", box=None)
     for app in apps:
-        s = _summary(app)
+        s = version_summary(app)
         table.add_row(
             app.name,
             app.version,
@@ -117,7 +117,7 @@ def market_show(env: Env, ref: str, as_json: bool) -> None:
     """The components of one app version, their pinned images, platforms and sizes."""
     app = Market(env.store).find(ref)
     if as_json:
-        ui.print_json(_details(app))
+        ui.print_json(version_details(app))
         return
     ui.out.print(f"[bold]{app.ref}[/bold]  {app.model.description or ''}")
     ui.out.print(f"digest   {app.digest}\ncreated  {app.created}")
@@ -143,37 +143,6 @@ def market_remove(env: Env, ref: str) -> None:
 
     removed = remove_version(env.home, ref, waiting)
     ui.step(f"removed {ref}; freed {removed.blobs} blobs ({human_size(removed.bytes)})")
-
-
-def _summary(app: AppVersion) -> dict[str, Any]:
-    platforms = sorted({str(p) for c in app.components for p in c.platforms})
-    return {
-        "name": app.name,
-        "version": app.version,
-        "digest": app.digest,
-        "created": app.created,
-        "components": len(app.components),
-        "platforms": platforms,
-        "size": sum(c.size for c in app.components),
-    }
-
-
-def _details(app: AppVersion) -> dict[str, Any]:
-    return {
-        **_summary(app),
-        "description": app.model.description,
-        "components": [
-            {
-                "name": c.name,
-                "image": c.image,
-                "digest": c.descriptor.digest,
-                "media_type": c.descriptor.media_type,
-                "platforms": [str(p) for p in c.platforms],
-                "size": c.size,
-            }
-            for c in app.components
-        ],
-    }
 
 
 commands: list[click.Command] = [publish_cmd, market_group]

@@ -53,7 +53,7 @@ def expect_list(value: Any, where: str) -> list[Any]:
 
 
 def expect_scalar(value: Any, where: str) -> str:
-    if isinstance(value, dict | list) or value is None:
+    if isinstance(value, (dict, list)) or value is None:
         raise ConvertError(f"{where}: expected a value, found {_kind(value)}; fix the file")
     return scalar_text(value)
 

@@ -21,7 +21,7 @@ _BINARY = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 def duration_ms(text: str | int | float, where: str) -> int:
     """Go-style durations (`1m30s`, `500ms`) or plain seconds, as milliseconds."""
-    if isinstance(text, int | float) and not isinstance(text, bool):
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
         return round(float(text) * 1000)
     value = str(text).strip()
     if not value or _DURATION_PART.sub("", value) != "":

@@ -6,4 +6,4 @@ names in its own `__all__` what it offers. The rest is private to the package, a
 nothing is imported here (see docs/architecture.md, "The library surface").
 """
 
-__all__ = ["context", "operations", "plan", "queries", "removal", "values"]
+__all__ = ["context", "lock", "operations", "plan", "queries", "removal", "values"]

@@ -70,3 +70,6 @@ def _held_message(path: Path, instance: str) -> str:
         f"started {info.get('started', '?')})"
     )
     return f"another operation is running on {instance}: {who}; wait for it to finish and try again"
+
+
+__all__ = ["installation_lock", "is_locked", "lock_path"]

@@ -84,7 +84,7 @@ def install(
 ) -> Outcome:
     app = ctx.market.find(ref)
     instance = name or app.name
-    _check_instance_name(instance)
+    check_instance_name(instance)
     settings = {"platform": platform or "", "bind_address": check_bind_address(bind_address)}
     state = ctx.state
     with installation_lock(ctx.home, instance, "install"), terminations_interrupt():
@@ -99,7 +99,7 @@ def install(
             raise
 
 
-def _check_instance_name(instance: str) -> None:
+def check_instance_name(instance: str) -> None:
     if not INSTANCE_NAME.match(instance):
         raise DeployError(
             f"{instance!r} is not a valid installation name: use lowercase "
@@ -142,6 +142,7 @@ def upgrade(
     given: dict[str, str] | None = None,
     dry_run: bool = False,
 ) -> Outcome:
+    ctx = ctx.on(instance)
     state = ctx.state
     inst = state.installation(instance)
     app = ctx.market.get(inst.app, _version_of(version, inst.app))
@@ -188,6 +189,7 @@ def _dry_run(ctx: Context, inst: Installation, app: AppVersion, given: dict[str,
 
 
 def rollback(ctx: Context, instance: str, revision: int | None = None) -> Outcome:
+    ctx = ctx.on(instance)
     state = ctx.state
     state.installation(instance)
     with installation_lock(ctx.home, instance, "rollback"), terminations_interrupt():
@@ -356,6 +358,7 @@ def _fail(
 def uninstall(ctx: Context, instance: str, *, purge: bool = False) -> list[str]:
     """Remove the installation; returns the volumes kept (or deleted with purge). Purge
     also forgets the generated values that protected the deleted data."""
+    ctx = ctx.on(instance)
     state = ctx.state
     known = state.find_installation(instance) is not None
     if not known and not purge:
@@ -375,6 +378,8 @@ __all__ = [
     "Context",
     "Outcome",
     "check_bind_address",
+    "check_instance_name",
+    "generate_secret",
     "install",
     "rollback",
     "uninstall",

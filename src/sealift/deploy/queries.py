@@ -53,8 +53,12 @@ def status(ctx: Context, instance: str | None = None) -> list[InstallationStatus
     state = ctx.state
     names = [instance] if instance else [i.name for i in state.installations()]
     for name in names:
-        _settle(ctx, name)
-    return [_status_of(ctx, name) for name in names if instance or state.find_installation(name)]
+        _settle(ctx.on(name), name)
+    return [
+        _status_of(ctx.on(name), name)
+        for name in names
+        if instance or state.find_installation(name)
+    ]
 
 
 def _settle(ctx: Context, instance: str) -> None:
@@ -99,7 +103,7 @@ def logs(
     ctx: Context, instance: str, component: str, *, tail: int = 100, follow: bool = False
 ) -> Iterator[str]:
     ctx.state.installation(instance)
-    return ctx.target.logs(instance, component, tail, follow)
+    return ctx.on(instance).target.logs(instance, component, tail, follow)
 
 
 __all__ = ["InstallationStatus", "history", "logs", "revision_json", "status"]

@@ -65,7 +65,7 @@ def _read_values(path: Path) -> dict[str, object]:
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
         raise DeployError(f"values file {path} must be a mapping of parameter: value")
     for key, value in data.items():
-        if isinstance(value, dict | list | set):
+        if isinstance(value, (dict, list, set)):
             raise DeployError(
                 f"values file {path}: '{key}' (line {document.lines[(key,)]}) is a list or "
                 "mapping; a parameter takes one value (quote it to give text)"

@@ -21,7 +21,16 @@ from sealift.oci.storecheck import StoreReport, check_layout
 if TYPE_CHECKING:
     from sealift.model.app import AppModel
 
-__all__ = ["APP_ARTIFACT", "APP_CONFIG", "COMPONENT", "AppVersion", "ComponentImage", "Market"]
+__all__ = [
+    "APP_ARTIFACT",
+    "APP_CONFIG",
+    "COMPONENT",
+    "AppVersion",
+    "ComponentImage",
+    "Market",
+    "version_details",
+    "version_summary",
+]
 
 
 @dataclass(frozen=True)
@@ -263,3 +272,36 @@ def parse_stored_model(data: Mapping[str, Any]) -> AppModel:
 def preload_model_parser() -> None:
     """Load what parse_stored_model needs (run in a thread beside slow I/O)."""
     import sealift.model.normal  # noqa: F401
+
+
+def version_summary(app: AppVersion) -> dict[str, Any]:
+    """One app version as a listing shows it (`market list --json`, the web console)."""
+    platforms = sorted({str(p) for c in app.components for p in c.platforms})
+    return {
+        "name": app.name,
+        "version": app.version,
+        "digest": app.digest,
+        "created": app.created,
+        "components": len(app.components),
+        "platforms": platforms,
+        "size": sum(c.size for c in app.components),
+    }
+
+
+def version_details(app: AppVersion) -> dict[str, Any]:
+    """The summary and every component's pinned image (`market show --json`, the console)."""
+    return {
+        **version_summary(app),
+        "description": app.model.description,
+        "components": [
+            {
+                "name": c.name,
+                "image": c.image,
+                "digest": c.descriptor.digest,
+                "media_type": c.descriptor.media_type,
+                "platforms": [str(p) for p in c.platforms],
+                "size": c.size,
+            }
+            for c in app.components
+        ],
+    }

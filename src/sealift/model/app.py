@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -62,7 +62,7 @@ __all__ = [
 SCHEMA_ID = "sealift/v1"
 PortNumber = Annotated[int, Field(ge=1, le=65535)]
 ParameterType = Literal["string", "integer", "boolean"]
-ParameterValue = str | int | bool
+ParameterValue = Union[str, int, bool]
 Restart = Literal["always", "on-failure", "unless-stopped", "no"]
 Kind = Literal["service", "job"]
 Condition = Literal["started", "healthy", "completed"]
@@ -135,7 +135,7 @@ def coerce_value(kind: str, value: object, what: str = "value") -> ParameterValu
         if kind == "integer":
             raise ValueError(f"{what} {value!r} is not an integer")
         return value if kind == "boolean" else ("true" if value else "false")
-    if not isinstance(value, str | int | float):
+    if not isinstance(value, (str, int, float)):
         raise ValueError(f"{what} must be a {kind}, not {type(value).__name__}")
     text = str(value).strip()
     if kind == "integer":

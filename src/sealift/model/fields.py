@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
@@ -33,7 +33,7 @@ def _scalar_to_text(value: Any) -> Any:
     """YAML gives ints and booleans where a string is meant: `true` -> "true", `8080` -> "8080"."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return str(value)
     return value
 
@@ -132,15 +132,15 @@ Command = Annotated[
 
 
 def _duration(value: Any) -> Any:
-    return parse_duration(value) if isinstance(value, str | int | float) else value
+    return parse_duration(value) if isinstance(value, (str, int, float)) else value
 
 
 def _quantity(value: Any) -> Any:
-    return parse_quantity(value) if isinstance(value, str | int) else value
+    return parse_quantity(value) if isinstance(value, (str, int)) else value
 
 
 def _cpu(value: Any) -> Any:
-    return parse_cpu(value) if isinstance(value, str | int | float) else value
+    return parse_cpu(value) if isinstance(value, (str, int, float)) else value
 
 
 _DURATION_SCHEMA = r"^(\d+(\.\d+)?(ms|h|m|s))+$|^\d+(\.\d+)?$"
@@ -231,7 +231,7 @@ def _host_port(value: Any) -> Any:
 
 
 HostPort = Annotated[
-    int | str,
+    Union[int, str],
     BeforeValidator(_host_port),
     WithJsonSchema(
         {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, {"type": "string"}]}

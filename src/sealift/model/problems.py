@@ -6,12 +6,14 @@ import difflib
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-Path = tuple[str | int, ...]
+Path = tuple[Union[str, int], ...]
+# `X | Y` is types.UnionType from Python 3.10 on; on 3.9 it is evaluated to typing.Union
+_UNIONS: tuple[Any, ...] = (typing.Union, getattr(types, "UnionType", typing.Union))
 Lines = Mapping[Path, int]
 Problem = tuple[Path, str]
 
@@ -106,7 +108,7 @@ def _unwrap(annotation: Any) -> Any:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
             annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
+        elif origin in _UNIONS:
             options = [a for a in typing.get_args(annotation) if a is not type(None)]
             annotation = options[0]
         else:

@@ -18,7 +18,7 @@ def parse_duration(text: str | int | float) -> float:
     """`500ms`, `5s`, `1m`, `1h30m` (or a plain number of seconds) -> seconds."""
     if isinstance(text, bool):
         raise ValueError(f"invalid duration {text!r}: use e.g. 500ms, 5s, 1m, 1h30m")
-    if isinstance(text, int | float):
+    if isinstance(text, (int, float)):
         return _non_negative_duration(float(text))
     spec = text.strip()
     if re.fullmatch(r"\d+(?:\.\d+)?", spec):
@@ -80,7 +80,7 @@ def parse_cpu(text: str | int | float) -> int:
     """`500m`, `0.5`, `1`, `2` (cores) -> millicores."""
     if isinstance(text, bool):
         raise ValueError(f"invalid cpu {text!r}: use millicores (500m) or cores (0.5, 2)")
-    if isinstance(text, int | float):
+    if isinstance(text, (int, float)):
         millicores = round(float(text) * 1000)
     else:
         match = _CPU.fullmatch(text.strip())

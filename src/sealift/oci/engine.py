@@ -100,7 +100,7 @@ def _reason(exc: BaseException) -> tuple[str, str]:
             return "permission denied", "start dockerd; run as root or join the docker group"
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused", _START
-        if isinstance(cause, TimeoutError | requests.exceptions.Timeout):
+        if isinstance(cause, (TimeoutError, requests.exceptions.Timeout)):
             return "it did not answer in time", "check that dockerd is running and not stuck"
     return _plain(exc)[:200], _START
 

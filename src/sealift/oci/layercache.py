@@ -123,7 +123,7 @@ def _layers_by_diff_id(layout: Layout, manifest: Any) -> dict[str, tuple[str, in
         return {}
     return {
         str(diff_id): (str(layer["digest"]), int(layer["size"]))
-        for diff_id, layer in zip(diff_ids, layers, strict=True)
+        for diff_id, layer in zip(diff_ids, layers)
         if layer.get("mediaType") in GZIP_LAYER_TYPES and _valid(layer.get("digest"), 0)
     }
 

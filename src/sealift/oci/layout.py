@@ -111,8 +111,8 @@ class Layout:
             while data := f.read(chunk):
                 yield data
 
-    def read_json(self, digest: str) -> Any:
-        """Parse a small JSON blob (manifest, index, config)."""
+    def read_small(self, digest: str) -> bytes:
+        """The bytes of a small blob (manifest, index, config), digest verified."""
         with self.open_blob(digest) as f:
             data = f.read(MAX_JSON + 1)
         if len(data) > MAX_JSON:
@@ -122,6 +122,11 @@ class Layout:
                 f"blob {digest} in the store is corrupt; remove the app versions that use "
                 "it (`sealift market remove`) and publish or import them again"
             )
+        return data
+
+    def read_json(self, digest: str) -> Any:
+        """Parse a small JSON blob (manifest, index, config)."""
+        data = self.read_small(digest)
         try:
             return json.loads(data)
         except ValueError as exc:

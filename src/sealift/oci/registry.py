@@ -10,14 +10,16 @@ import base64
 import contextlib
 import ipaddress
 import json
-from collections.abc import Iterator, Sequence
+import ssl
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urljoin
 
 import httpx
 
-from sealift.errors import AuthError, NotFoundError, RegistryError
+from sealift.errors import AuthError, NotFoundError, RegistryError, UsageError
 from sealift.oci import media
 from sealift.oci.auth import Challenge, Credentials, find_credentials, parse_challenge
 from sealift.oci.digest import digest_bytes
@@ -27,6 +29,9 @@ from sealift.oci.reference import ImageReference
 ACCEPT = ", ".join([media.OCI_INDEX, media.OCI_MANIFEST, media.DOCKER_LIST, media.DOCKER_MANIFEST])
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 CHUNK = 1024 * 1024
+
+
+_Client = TypeVar("_Client", bound="RegistryClient")
 
 
 @dataclass(frozen=True)
@@ -58,16 +63,20 @@ class RegistryClient:
         insecure: Sequence[str] = (),
         docker_config: Path | None = None,
         transport: httpx.BaseTransport | None = None,
+        ca_cert: Path | None = None,
     ) -> None:
         self.ref = ref
         self.host = ref.api_host
-        scheme = "http" if is_plain_http(self.host, insecure) else "https"
-        self._base = f"{scheme}://{self.host}/v2/{ref.path}"
+        plain = ca_cert is None and is_plain_http(self.host, insecure)
+        self._origin = f"{'http' if plain else 'https'}://{self.host}"
+        self._base = f"{self._origin}/v2/{ref.path}"
         self._docker_config = docker_config
         self._authorization = ""
-        self._http = httpx.Client(timeout=TIMEOUT, transport=transport, follow_redirects=True)
+        self._http = httpx.Client(
+            timeout=TIMEOUT, transport=transport, follow_redirects=True, verify=_verify(ca_cert)
+        )
 
-    def __enter__(self) -> RegistryClient:
+    def __enter__(self: _Client) -> _Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -121,23 +130,43 @@ class RegistryClient:
     @contextlib.contextmanager
     def _get(self, path: str, accept: str = "") -> Iterator[httpx.Response]:
         """GET with authentication (answering one 401 challenge) and status checks."""
-        resp = self._send(path, accept)
-        if resp.status_code == 401:
+        with self._request("GET", path, {"Accept": accept} if accept else {}) as resp:
+            self._check(resp, path)
+            yield resp
+
+    @contextlib.contextmanager
+    def _request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        content: bytes | Iterable[bytes] | None = None,
+    ) -> Iterator[httpx.Response]:
+        """Send (streamed) with authentication, answering one 401 challenge; a `content`
+        that is not bytes cannot be sent twice, so it is sent only once authenticated.
+        `path` is under the repository's /v2/ URL, or a URL the registry gave."""
+        resp = self._send(method, path, headers, content)
+        if resp.status_code == 401 and (content is None or isinstance(content, bytes)):
             challenge = resp.headers.get("www-authenticate", "")
             resp.close()
             self._authenticate(challenge)
-            resp = self._send(path, accept)
+            resp = self._send(method, path, headers, content)
         try:
-            self._check(resp, path)
             yield resp
         finally:
             resp.close()
 
-    def _send(self, path: str, accept: str) -> httpx.Response:
-        headers = {"Accept": accept} if accept else {}
+    def _send(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        content: bytes | Iterable[bytes] | None,
+    ) -> httpx.Response:
         if self._authorization:
-            headers["Authorization"] = self._authorization
-        request = self._http.build_request("GET", f"{self._base}/{path}", headers=headers)
+            headers = {**headers, "Authorization": self._authorization}
+        url = path if "://" in path else urljoin(f"{self._base}/", path)
+        request = self._http.build_request(method, url, headers=headers, content=content)
         return self._http.send(request, stream=True)
 
     def _check(self, resp: httpx.Response, path: str) -> None:
@@ -177,11 +206,15 @@ class RegistryClient:
         else:
             self._authorization = "Bearer " + self._fetch_token(challenge, creds)
 
+    def _scope(self, challenge: Challenge) -> str:
+        """The token scope to ask for (a pusher asks for push too)."""
+        return challenge.params.get("scope") or f"repository:{self.ref.path}:pull"
+
     def _fetch_token(self, challenge: Challenge, creds: Credentials | None) -> str:
         realm = challenge.params.get("realm", "")
         if not realm:
             raise AuthError(f"{self.ref.text}: {self.host} sent a bearer challenge without a realm")
-        params = {"scope": challenge.params.get("scope") or f"repository:{self.ref.path}:pull"}
+        params = {"scope": self._scope(challenge)}
         if challenge.params.get("service"):
             params["service"] = challenge.params["service"]
         headers = {"Authorization": _basic(creds)} if creds else {}
@@ -197,6 +230,16 @@ class RegistryClient:
                 f"{self.ref.text}: token service {realm} answered {resp.status_code}"
             )
         return _token_of(resp, self.ref.text)
+
+
+def _verify(ca_cert: Path | None) -> ssl.SSLContext | bool:
+    """The system's CAs, or only `ca_cert` (a site's own CA)."""
+    if ca_cert is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(ca_cert))
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"cannot load the CA certificate {ca_cert}: {exc}") from None
 
 
 def _basic(creds: Credentials) -> str:

@@ -9,7 +9,10 @@ from typing import Any, cast
 from sealift.errors import DeployError
 from sealift.targets.base import Target
 
-DRIVERS = {"docker": ("sealift.targets.docker.target", "DockerTarget", "DockerSettings")}
+DRIVERS = {
+    "docker": ("sealift.targets.docker.target", "DockerTarget", "DockerSettings"),
+    "systemd": ("sealift.targets.systemd.target", "SystemdTarget", "SystemdSettings"),
+}
 
 
 def get_target(name: str = "docker", **settings: Any) -> Target:
@@ -35,6 +38,7 @@ def _driver_of(name: str) -> tuple[str, str, str]:
 
 class _Deferred:
     def __init__(self, name: str, settings: dict[str, Any]) -> None:
+        self.name = name  # known without importing the driver
         self._name = name
         self._settings = settings
         self._driver: Target | None = None

@@ -93,7 +93,7 @@ def _published(
             f"{where}: host port range {host} does not match the container ports; using {hosts[0]}"
         )
         hosts = list(range(hosts[0], hosts[0] + len(container)))
-    return [_exposed(port, protocol, hp) for port, hp in zip(container, hosts, strict=True)]
+    return [_exposed(port, protocol, hp) for port, hp in zip(container, hosts)]
 
 
 def _exposed(port: int, protocol: str, host_port: int | str) -> Port:

@@ -242,7 +242,7 @@ def _short_mount(text: str) -> Tree:
 
 
 def _env_files(value: Any, base: str, interp: Interpolator, where: str) -> list[Tree]:
-    entries = [value] if isinstance(value, str | dict) else expect_list(value, where)
+    entries = [value] if isinstance(value, (str, dict)) else expect_list(value, where)
     result = []
     for entry in entries:
         spec = dict(expect_map(entry, where)) if isinstance(entry, dict) else {"path": entry}

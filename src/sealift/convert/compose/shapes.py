@@ -28,7 +28,7 @@ def dependencies(value: Any, where: str) -> dict[str, dict[str, Any]]:
 
 def string_list(value: Any, where: str) -> list[str]:
     """A string or a list of strings -> list (`profiles`, `expose`)."""
-    if isinstance(value, str | int):
+    if isinstance(value, (str, int)):
         return [scalar_text(value)]
     return [scalar_text(v) for v in expect_list(value, where)]
 

@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +37,11 @@ import docker.errors
 from docker.models.containers import Container
 
 from sealift.targets.base import HealthGateError
-from sealift.targets.docker.probe import probe_http, probe_tcp
+from sealift.targets.checks import FailedChecks, describe
+from sealift.targets.probe import probe_http, probe_tcp
 
 LOG_LINES = 15
-PROBE = Path(__file__).with_name("probe.py")
+PROBE = Path(__file__).parent.parent / "probe.py"
 PROBE_STARTUP = 5.0  # seconds allowed on top of the check's timeout to start the probe
 MAX_POLL = 1.0
 _REFUSED = re.compile(r"Permission denied|Operation not permitted")
@@ -90,30 +90,6 @@ def _wait_completed(container: Container, component: str, deadline: float) -> No
                 component, f"job {container.name} did not complete in time", log_tail(container)
             )
         time.sleep(0.25)
-
-
-@dataclass
-class FailedChecks:
-    """Docker's count of failed checks: after the start period, one per interval."""
-
-    interval: float
-    retries: int
-    counting_from: float  # monotonic time the start period (and the first interval) ends
-    count: int = 0
-    last_counted: float = float("-inf")
-
-    @classmethod
-    def of(cls, health: dict[str, Any], started: float) -> FailedChecks:
-        interval = float(health["interval"])
-        begin = started + max(interval, float(health["start_period"]))
-        return cls(interval, int(health["retries"]), begin)
-
-    def unhealthy_after_failure(self, now: float) -> bool:
-        """Record a failed probe at `now`; True once `retries` counted failures are reached."""
-        if now >= self.counting_from and now - self.last_counted >= self.interval:
-            self.count += 1
-            self.last_counted = now
-        return self.count >= self.retries
 
 
 def _gate(
@@ -230,14 +206,6 @@ def _probe_from_here(
         headers = dict(health.get("headers") or {})
         return probe_http(port, str(health["path"]), timeout, addresses[0], headers)
     return probe_tcp(port, timeout, host=addresses[0])
-
-
-def describe(health: dict[str, Any]) -> str:
-    if health["kind"] == "http":
-        return f"http GET :{health['port']}{health['path']}"
-    if health["kind"] == "tcp":
-        return f"tcp :{health['port']}"
-    return "exec " + " ".join(health["command"])
 
 
 def _probe_exec(client: docker.DockerClient, container: Container, command: list[str]) -> str:

@@ -9,6 +9,7 @@ import docker
 
 from sealift.errors import DeployError
 from sealift.oci.engine import engine_errors
+from sealift.targets.specs import non_root_refusal
 
 JOB_RETRIES = 3  # a job with restart on-failure is run at most this many more times
 
@@ -47,12 +48,6 @@ def configs_in_volume(spec: dict[str, Any]) -> bool:
     return bool(spec["configs"]) and bool((spec.get("security") or {}).get("read_only_root"))
 
 
-def is_root(user: str) -> bool:
-    """`user` (`name`, `uid`, `uid:gid`; empty = root) runs as uid 0."""
-    name = user.partition(":")[0].strip()
-    return name in ("", "0", "root")
-
-
 def check_non_root(
     client: docker.DockerClient, component: str, spec: dict[str, Any], image_id: str
 ) -> None:
@@ -63,8 +58,6 @@ def check_non_root(
         with engine_errors(f"inspecting the image of {component}"):
             user = str(client.images.get(image_id).attrs.get("Config", {}).get("User") or "")
         source = "its image's user" if user else "its image (no user set)"
-    if is_root(user):
-        raise DeployError(
-            f"component {component} must not run as root (security.run_as_non_root), but "
-            f'{source} is {user or "root"}: set `user` to a non-root uid such as "1000:1000"'
-        )
+    refusal = non_root_refusal(component, user, source)
+    if refusal:
+        raise DeployError(refusal)

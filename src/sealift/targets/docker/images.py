@@ -81,21 +81,62 @@ def legacy_tar(
     layout: Layout, manifest: dict[str, Any], tag: str, progress: Progress
 ) -> Iterator[bytes]:
     """Stream a `docker load` tar for one image manifest, blob by blob."""
-    config = Descriptor.from_json(manifest["config"])
-    layers = [Descriptor.from_json(layer) for layer in manifest.get("layers", [])]
-    names = [f"{hex_part(layer.digest)}/layer.tar" for layer in layers]
-    index = [{"Config": f"{hex_part(config.digest)}.json", "RepoTags": [tag], "Layers": names}]
-    yield from _member(
-        f"{hex_part(config.digest)}.json", config.size, layout.iter_blob(config.digest)
-    )
-    for layer, name in zip(layers, names, strict=True):
-        yield _dir_header(name.split("/")[0])
-        for chunk in _member(name, layer.size, layout.iter_blob(layer.digest)):
-            progress.advance(len(chunk))
+    return load_archive(layout, [(manifest, [tag])], progress)
+
+
+def load_archive(
+    layout: Layout, images: list[tuple[dict[str, Any], list[str]]], progress: Progress
+) -> Iterator[bytes]:
+    """Stream a `docker load` tar of image manifests, each with its tags; a blob that several
+    images share is in it once."""
+    for name, size, digest in _archive_members(images):
+        if digest is None:
+            yield _dir_header(name)
+            continue
+        for chunk in _member(name, size, layout.iter_blob(digest)):
+            if name.endswith("/layer.tar"):
+                progress.advance(len(chunk))
             yield chunk
-    data = json.dumps(index).encode()
+    data = _archive_index(images)
     yield from _member("manifest.json", len(data), iter([data]))
     yield b"\0" * (BLOCK * 2)
+
+
+def load_archive_size(images: list[tuple[dict[str, Any], list[str]]]) -> int:
+    """The bytes `load_archive` streams for `images`."""
+    size = sum(BLOCK + (-(-s // BLOCK) * BLOCK if d else 0) for _, s, d in _archive_members(images))
+    data = _archive_index(images)
+    return size + BLOCK + -(-len(data) // BLOCK) * BLOCK + 2 * BLOCK
+
+
+def _archive_members(
+    images: list[tuple[dict[str, Any], list[str]]],
+) -> Iterator[tuple[str, int, str | None]]:
+    """(name, size, blob digest) of every member once, in order; a directory has no digest."""
+    seen: set[str] = set()
+    for manifest, _ in images:
+        config = Descriptor.from_json(manifest["config"])
+        if config.digest not in seen:
+            seen.add(config.digest)
+            yield f"{hex_part(config.digest)}.json", config.size, config.digest
+        for layer in (Descriptor.from_json(x) for x in manifest.get("layers", [])):
+            if layer.digest not in seen:
+                seen.add(layer.digest)
+                yield hex_part(layer.digest), 0, None
+                yield f"{hex_part(layer.digest)}/layer.tar", layer.size, layer.digest
+
+
+def _archive_index(images: list[tuple[dict[str, Any], list[str]]]) -> bytes:
+    return json.dumps(
+        [
+            {
+                "Config": f"{hex_part(manifest['config']['digest'])}.json",
+                "RepoTags": tags,
+                "Layers": [f"{hex_part(x['digest'])}/layer.tar" for x in manifest["layers"]],
+            }
+            for manifest, tags in images
+        ]
+    ).encode()
 
 
 def _member(name: str, size: int, chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from sealift.errors import DeployError
 from sealift.oci.descriptor import Platform
 from sealift.targets.base import DesiredComponent
+from sealift.targets.specs import config_spec, health_spec, security_spec
 
 if TYPE_CHECKING:  # annotations only: `status` (which needs container names) skips pydantic
-    from sealift.model.app import AppModel, Component, ConfigFile, Health, Security, Volume
+    from sealift.model.app import AppModel, Component, Volume
 
 DEFAULT_BIND_ADDRESS = "0.0.0.0"
 
@@ -62,8 +63,8 @@ def component_spec(
     spec = _base_spec(instance, name, comp, platform, image, bind_address, shared or set())
     if comp.is_job:
         spec["kind"] = "job"
-    if comp.security is not None and _security(comp.security):
-        spec["security"] = _security(comp.security)
+    if comp.security is not None and security_spec(comp.security):
+        spec["security"] = security_spec(comp.security)
     return spec
 
 
@@ -86,7 +87,7 @@ def _base_spec(
         "working_dir": comp.working_dir,
         "ports": _ports(comp, bind_address),
         "volumes": [_mount(instance, name, v, v.name in shared) for v in comp.volumes],
-        "configs": [_config(c) for c in comp.configs],
+        "configs": [config_spec(c) for c in comp.configs],
         "nano_cpus": comp.resources.cpu * 1_000_000
         if comp.resources and comp.resources.cpu
         else None,
@@ -94,7 +95,7 @@ def _base_spec(
         "restart": comp.restart,
         "replicas": comp.replicas,
         "labels": dict(comp.labels),
-        "health": _health(comp.health),
+        "health": health_spec(comp.health),
     }
 
 
@@ -123,17 +124,6 @@ def _mount(instance: str, component: str, volume: Volume, shared: bool) -> dict[
     return mount
 
 
-def _config(config: ConfigFile) -> dict[str, Any]:
-    spec: dict[str, Any] = {"path": config.path, "content": config.content, "mode": config.mode}
-    extra = {"uid": config.uid, "gid": config.gid, "secret": config.secret or None}
-    return spec | {key: value for key, value in extra.items() if value is not None}
-
-
-def _security(security: Security) -> dict[str, Any]:
-    """The settings that differ from the engine's defaults (an empty dict when none do)."""
-    return dict(security.model_dump(mode="json"))
-
-
 def container_name(instance: str, component: str, replica: int) -> str:
     return f"{instance}-{component}-{replica}"
 
@@ -150,25 +140,3 @@ def _ports(comp: Component, bind_address: str) -> list[dict[str, Any]]:
         }
         for p in published
     ]
-
-
-def _health(health: Health | None) -> dict[str, Any] | None:
-    if health is None:
-        return None
-    check: dict[str, Any]
-    if health.http is not None:
-        check = {"kind": "http", "port": health.http.port, "path": health.http.path}
-        if health.http.headers:
-            check["headers"] = dict(health.http.headers)
-    elif health.tcp is not None:
-        check = {"kind": "tcp", "port": health.tcp.port}
-    else:
-        assert health.exec is not None
-        check = {"kind": "exec", "command": list(health.exec.command)}
-    return {
-        **check,
-        "interval": health.interval,
-        "timeout": health.timeout,
-        "retries": health.retries,
-        "start_period": health.start_period,
-    }

@@ -1,7 +1,8 @@
-"""One http or tcp health probe of 127.0.0.1:<port>, run as a child process inside a
-container's network namespace (see health.py). Standard library only, and run by file path
-(`python -I -S probe.py ...`), so it starts fast and imports nothing of sealift. Where that is
-not possible, health.py calls the same functions with the container's address instead.
+"""One http or tcp health probe of 127.0.0.1:<port>, shared by the drivers: docker runs it as a
+child process inside a container's network namespace (see docker/health.py), standard library
+only and by file path (`python -I -S probe.py ...`), so it starts fast and imports nothing of
+sealift; where that is not possible, and on systemd (components share the host's network), the
+same functions are called with an address directly.
 
     probe.py tcp PORT TIMEOUT
     probe.py http PORT PATH TIMEOUT [NAME:VALUE...]

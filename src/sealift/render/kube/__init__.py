@@ -1,0 +1,1 @@
+"""Kubernetes objects of an app version, shared by the Helm chart and the plain manifests."""

@@ -1,0 +1,1 @@
+"""The systemd target driver: images flattened into root directories, run by units."""

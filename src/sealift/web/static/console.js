@@ -1,0 +1,106 @@
+// sealift console: the little the pages need beyond HTML forms. No library, nothing
+// loaded from elsewhere. The CSRF token of the session is on <body data-csrf>.
+"use strict";
+
+function csrf() {
+  return document.body.dataset.csrf || "";
+}
+
+// Upload a bundle as the request body, streamed by the browser, with progress. The server
+// keeps what arrived: choosing the same file again after a break goes on from there.
+function setupUpload(form) {
+  const bar = document.getElementById("upload-progress");
+  const status = document.getElementById("upload-status");
+  const error = document.getElementById("upload-error");
+  const button = form.querySelector("button");
+  const fail = (text) => {
+    error.textContent = text;
+    error.hidden = false;
+    button.disabled = false;
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = form.querySelector("input[type=file]").files[0];
+    if (!file) return;
+    const key = [file.name, file.size, file.lastModified].join("/");
+    const query = "key=" + encodeURIComponent(key) + "&name=" + encodeURIComponent(file.name) +
+      "&total=" + file.size;
+    button.disabled = true;
+    error.hidden = true;
+    let start = 0;
+    const known = await fetch("/api/uploads?" + query, { credentials: "same-origin" });
+    if (known.ok) start = (await known.json()).received || 0;
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/import/upload?" + query + "&offset=" + start);
+    xhr.setRequestHeader("X-CSRF-Token", csrf());
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    bar.hidden = false;
+    status.textContent = status.dataset.uploading;
+    xhr.upload.onprogress = (e) => {
+      bar.value = (100 * (start + e.loaded)) / file.size;
+    };
+    xhr.onload = () => {
+      let answer = {};
+      try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = { error: xhr.responseText }; }
+      if (xhr.status === 200 && answer.url) {
+        status.textContent = status.dataset.uploaded;
+        window.location.assign(answer.url);
+        return;
+      }
+      fail(answer.error || status.dataset.interrupted);
+    };
+    xhr.onerror = () => fail(status.dataset.interrupted);
+    xhr.send(file.slice(start));
+  });
+}
+
+// A running job's page follows the job; when it ends, the page is shown anew.
+function followJob(element) {
+  const lines = document.getElementById("job-lines");
+  const label = document.getElementById("job-label");
+  const bar = document.getElementById("job-progress");
+  const tick = async () => {
+    const answer = await fetch("/api/jobs/" + element.dataset.job, { credentials: "same-origin" });
+    if (!answer.ok) return;
+    const job = await answer.json();
+    lines.textContent = job.lines.map((l) => l + "\n").join("");
+    if (label) label.textContent = job.label;
+    if (bar && job.total) { bar.max = job.total; bar.value = job.done; }
+    if (job.state !== "running") { window.location.reload(); return; }
+    setTimeout(tick, 700);
+  };
+  setTimeout(tick, 700);
+}
+
+// The log page's live tail.
+function followLog(pre) {
+  const follow = document.getElementById("follow");
+  const tick = async () => {
+    if (follow.checked) {
+      const answer = await fetch(pre.dataset.logs, { credentials: "same-origin" });
+      if (answer.ok) {
+        const body = await answer.json();
+        pre.textContent = (body.lines || []).map((l) => l + "\n").join("");
+        pre.scrollTop = pre.scrollHeight;
+      }
+    }
+    setTimeout(tick, 2000);
+  };
+  setTimeout(tick, 2000);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-upload]").forEach(setupUpload);
+  document.querySelectorAll("[data-job][data-state=running]").forEach(followJob);
+  document.querySelectorAll("pre[data-logs]").forEach(followLog);
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+  document.querySelectorAll("a[data-back]").forEach((a) => {
+    a.addEventListener("click", (event) => {
+      if (window.history.length > 1) { event.preventDefault(); window.history.back(); }
+    });
+  });
+});
