@@ -1,15 +1,17 @@
 """Benchmark: flattening a large image from the store into a root directory (the systemd
 target) against `docker export | tar -x` of a container of the same image.
 
-    .venv/bin/python bench/flatten.py [--size-mib 1024] [--rounds 2]
+    .venv/bin/python bench/flatten.py [--size-mib 1024] [--rounds 3] [--out DIR]
 
 Builds an image of several layers: real files of /usr (thousands per layer), a layer of
 a few big files, and a layer that deletes and replaces some of them (whiteouts); copies
-it into a store; then times, alternately and each in its own child process (peak RSS
-from os.wait4), sealift's flatten and the engine's export extracted by GNU tar (as root,
+it into a store; then times, alternately and each in its own child process (flatten's
+peak RSS), sealift's flatten and the engine's export extracted by GNU tar (as root,
 keeping owners and modes), checks that both trees are the same, prints a table and
 removes everything it made. Both sides end with their data on disk: flatten syncs the
 filesystem before its rename; the export round is followed by `sync`, counted in.
+`--out /dev/shm` writes the trees to memory: the work of each side alone, without the
+disk (shared with whatever else runs) in the figures.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from imagebuild import busybox_for  # noqa: E402
 TAG = "sl-flat-bench:1"
 TREE_LAYERS = 3
 BIG_FILES = 4
+QUIET_MAX = 60
+"""Seconds waited at most, after each clean-up, for the disk to go quiet."""
 SMALL = 256 * 1024
 """The tree layers take files of /usr below this size: many files, as in a real image."""
 
@@ -54,13 +58,16 @@ class Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--out", type=Path, default=Path("/var/tmp"), help="where the trees are written"
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
         return
-    with tempfile.TemporaryDirectory(prefix="sl-flat-bench-", dir="/var/tmp") as tmp:
+    with tempfile.TemporaryDirectory(prefix="sl-flat-bench-", dir=args.out) as tmp:
         _bench(args.size_mib, args.rounds, Path(tmp))
 
 
@@ -72,6 +79,8 @@ def _child(store: str, manifest_digest: str, root: str) -> None:
     manifest = next(d for d in layout.walk(layout.resolve("bench")) if d.digest == manifest_digest)
     with layout.lease():
         flatten_image(layout, manifest, Path(root), image=TAG)
+    status = Path("/proc/self/status").read_text()
+    print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
 
 def _bench(size_mib: int, rounds: int, tmp: Path) -> None:
@@ -100,9 +109,11 @@ def _store(path: Path) -> str:
     return copied.descriptor.digest
 
 
-def _rounds(rounds: int, tmp: Path, manifest: str, container: str) -> list[Result]:
+def _rounds(rounds: int, tmp: Path, manifest: str, container: str) -> list[tuple[Result, Result]]:
+    """(flatten, export) per round; which runs first alternates (on a shared disk, the
+    first after a clean-up pays for its deletions more than the second)."""
     me = [sys.executable, str(Path(__file__).resolve()), "--child"]
-    results: list[Result] = []
+    results: list[tuple[Result, Result]] = []
     for n in range(rounds):
         flat, export = tmp / f"flat-{n}", tmp / f"export-{n}"
         export.mkdir()
@@ -110,17 +121,44 @@ def _rounds(rounds: int, tmp: Path, manifest: str, container: str) -> list[Resul
             f"docker export {container} | tar -x --same-owner --numeric-owner -p -C {export}"
             " && sync"
         )
-        print(f"round {n + 1}: flatten, then docker export | tar -x ...", flush=True)
-        results.append(
-            _timed("sealift flatten_image", [*me, str(tmp / "store"), manifest, str(flat)])
-        )
-        results.append(_timed("docker export | tar -x", ["sh", "-c", pipeline]))
+        runs = [
+            ("sealift flatten_image", [*me, str(tmp / "store"), manifest, str(flat)]),
+            ("docker export | tar -x", ["sh", "-c", pipeline]),
+        ]
+        order = runs if n % 2 == 0 else runs[::-1]
+        print(f"round {n + 1}: {order[0][0]}, then {order[1][0]} ...", flush=True)
+        timed = {what: _timed(what, cmd) for what, cmd in order}
+        results.append((timed[runs[0][0]], timed[runs[1][0]]))
         if n == 0:
             _check_same(flat, export)
-        else:
-            shutil.rmtree(flat)
-        shutil.rmtree(export)
+        _clean(flat if n else None, export)
     return results
+
+
+def _clean(*trees: Path | None) -> None:
+    for tree in trees:
+        if tree is not None:
+            shutil.rmtree(tree)
+    os.sync()
+    _wait_for_quiet_disk()
+
+
+def _wait_for_quiet_disk() -> None:
+    """Wait until no sector is written for a second (at most QUIET_MAX seconds): what a
+    clean-up of the last round leaves to the disk must not be charged to the next run."""
+    deadline = time.monotonic() + QUIET_MAX
+    before = _sectors_written()
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = _sectors_written()
+        if now == before:
+            return
+        before = now
+
+
+def _sectors_written() -> int:
+    lines = Path("/proc/diskstats").read_text().splitlines()
+    return sum(int(fields[9]) for fields in (line.split() for line in lines) if len(fields) > 9)
 
 
 def _check_same(flat: Path, export: Path) -> None:
@@ -134,30 +172,33 @@ def _check_same(flat: Path, export: Path) -> None:
 
 
 def _timed(what: str, cmd: list[str]) -> Result:
+    """Wall time; peak RSS as the flatten child reports it (VmHWM: a forked child's
+    ru_maxrss would start from this process's)."""
     os.sync()
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
     seconds = time.monotonic() - start
-    if os.waitstatus_to_exitcode(status) != 0:
+    if done.returncode != 0:
         raise SystemExit(f"{what} failed: {' '.join(cmd)}")
-    return Result(what, seconds, usage.ru_maxrss / 1024)
+    peak = done.stdout.strip()
+    return Result(what, seconds, int(peak) / 1024 if peak.isdigit() else 0.0)
 
 
-def _print_table(results: list[Result], size_mib: int, entries: int) -> None:
+def _print_table(results: list[tuple[Result, Result]], size_mib: int, entries: int) -> None:
     mb = size_mib * 1024 * 1024 / 1e6
     head = (
         f"{'what':26} {'round':>5} {'seconds':>8} {'MB/s':>7} {'peak RSS MB':>12} {'x export':>9}"
     )
     print(f"\nimage: {size_mib} MiB, {entries} entries, {TREE_LAYERS + 2} layers\n{head}")
     print("-" * len(head))
-    for i, r in enumerate(results):
-        baseline = results[i - i % 2 + 1]
-        print(
-            f"{r.what:26} {i // 2 + 1:5} {r.seconds:8.1f} {mb / r.seconds:7.1f} "
-            f"{r.peak_rss_mb:12.1f} {r.seconds / baseline.seconds:9.2f}"
-        )
-    print("(export's RSS is tar's; the daemon does the export's work)")
+    for n, pair in enumerate(results, 1):
+        for r in pair:
+            print(
+                f"{r.what:26} {n:5} {r.seconds:8.1f} {mb / r.seconds:7.1f} "
+                f"{r.peak_rss_mb or float('nan'):12.1f} {r.seconds / pair[1].seconds:9.2f}"
+            )
+    ratios = sorted(flat.seconds / export.seconds for flat, export in results)
+    print(f"median ratio flatten / export: {ratios[len(ratios) // 2]:.2f}")
 
 
 def _build(client: docker.DockerClient, size_mib: int, tmp: Path) -> None:
@@ -180,7 +221,7 @@ def _build(client: docker.DockerClient, size_mib: int, tmp: Path) -> None:
             _add_part(tar, read, tmp / f"big{i}", per_layer // BIG_FILES)
         lines.append("COPY big0 big1 big2 big3 /data/big/")
         lines.append(
-            "RUN rm -rf /data/tree0/lib && rm /data/big/big0 && echo changed > /data/big/big1"
+            "RUN rm -rf /data/tree0/bin && rm /data/big/big0 && echo changed > /data/big/big1"
         )
         _add_dockerfile(tar, lines)
     with context.open("rb") as f:

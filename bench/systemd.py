@@ -26,7 +26,7 @@ from tests.rootfs import rootfs_image  # noqa: E402
 from tests.sitepyz import runtime_pyz  # noqa: E402
 from tests.systemdhost import SystemdHost, build_shop_images, shop_model  # noqa: E402
 
-PREFIX = "sl-sd-bench/shop"
+PREFIX = "sl-sd/shop"  # the tests' images (a cache of the engine)
 INSTANCE = "sl-sd-bench"
 
 

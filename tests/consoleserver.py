@@ -124,7 +124,8 @@ class RunningConsole:
 
 @contextmanager
 def console(home: Path, import_dir: Path, *extra: str) -> Iterator[RunningConsole]:
-    """`sealift console` on a free port of 127.0.0.1, logged with PASSWORD."""
+    """`sealift console` on a free port of 127.0.0.1, logged with PASSWORD (over TLS when
+    `extra` gives --tls-cert)."""
     password = home.parent / "password"
     password.write_text(PASSWORD + "\n")
     port = free_port()
@@ -149,7 +150,8 @@ def console(home: Path, import_dir: Path, *extra: str) -> Iterator[RunningConsol
     )
     try:
         _wait_for(port, process)
-        yield RunningConsole(f"http://127.0.0.1:{port}", home, import_dir, process)
+        scheme = "https" if "--tls-cert" in extra else "http"
+        yield RunningConsole(f"{scheme}://127.0.0.1:{port}", home, import_dir, process)
     finally:
         process.terminate()
         process.wait(timeout=20)

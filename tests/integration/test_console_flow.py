@@ -153,6 +153,7 @@ def test_the_whole_delivery_by_clicks(
     shot(page, "en-09-upgrade-plan")
     page.get_by_role("button", name="Upgrade now").click()
     expect(page).to_have_url(re.compile(r"/jobs/"))
+    upgrade_job = page.url
     second_browser(browser, url, page.url, f"{instance} runs shop:1.1.0 (revision 2)")
     wait_done(page, f"{instance} runs shop:1.1.0 (revision 2)")
     app_page.goto(f"{app_url}/cgi-bin/api/items")
@@ -180,6 +181,7 @@ def test_the_whole_delivery_by_clicks(
     expect(alert).to_contain_text("web")
     expect(alert).to_contain_text("restored")
     shot(page, "en-12-upgrade-failed")
+    failed_job = page.url
     page.goto(f"{url}/installations/{instance}")
     expect(page.locator("tr[data-revision='4']")).to_contain_text("failed")
     expect(page.locator("h1")).to_contain_text("shop:1.0.0")
@@ -196,6 +198,7 @@ def test_the_whole_delivery_by_clicks(
     assert "worker started" in Path(downloading.value.path()).read_text()
 
     photograph_in_chinese(browser, url, instance)
+    read_jobs_in_chinese(browser, url, upgrade_job, failed_job)
     photograph_in_english(page, url, instance)
 
     # uninstall: the data goes only after typing the name
@@ -253,6 +256,27 @@ def photograph_in_chinese(browser: Browser, url: str, instance: str) -> None:
         shot(page, f"zh-{name}")
     page.goto(f"{url}/installations/{instance}/upgrade?version=1.1.0")
     expect(page.locator("h1")).to_contain_text("升级")
+    context.close()
+
+
+def read_jobs_in_chinese(browser: Browser, url: str, upgrade_job: str, failed_job: str) -> None:
+    """What the library said while the jobs ran (progress lines, the health gate's reason,
+    the restore) reads in Chinese, names and versions kept."""
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    log_in(page, url)
+    page.goto(upgrade_job)
+    lines = page.locator("#job-lines")
+    expect(lines).to_contain_text("创建 metrics（新组件）")
+    expect(lines).to_contain_text("metrics 已就绪")
+    expect(lines).not_to_contain_text("is ready")
+    shot(page, "zh-14-job-progress")
+    page.goto(failed_job)
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("升级到 shop:1.2.0 失败：组件 web：")
+    expect(alert).to_contain_text("已恢复修订版本 3（shop:1.0.0）")
+    expect(alert).to_contain_text("web 的最后几行日志")
+    shot(page, "zh-15-job-failed")
     context.close()
 
 

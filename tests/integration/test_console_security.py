@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,7 +117,40 @@ def test_the_session_cookie_is_httponly_strict_and_expires(running: RunningConso
         assert "httponly" in cookie
         assert "samesite=strict" in cookie
         assert "max-age=" in cookie
+        assert "; secure" not in cookie  # plain HTTP on loopback: a browser would drop it
         assert "content-security-policy" in answer.headers
+
+
+def test_over_tls_the_console_logs_in_with_a_secure_cookie(tmp_path: Path) -> None:
+    """A self-signed certificate (openssl), the console serving https on 127.0.0.1: a
+    client that trusts that certificate logs in and gets a Secure cookie; plain HTTP to
+    the same port gets no page."""
+    cert, key = tmp_path / "console.crt", tmp_path / "console.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    (tmp_path / "home").mkdir()
+    (tmp_path / "media").mkdir()
+    tls = ("--tls-cert", str(cert), "--tls-key", str(key))
+    with console(tmp_path / "home", tmp_path / "media", *tls) as running:
+        assert running.url.startswith("https://127.0.0.1:")
+        trusted = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=running.url, verify=trusted, timeout=30) as client:
+            token = csrf_of(client.get("/login").text)
+            answer = client.post(
+                "/login", data={"csrf": token, "user": "admin", "password": PASSWORD}
+            )
+            assert answer.status_code == 303
+            cookie = answer.headers["set-cookie"].lower()
+            assert "; secure" in cookie and "httponly" in cookie
+            assert "Installations" in client.get("/installations").text  # logged in over TLS
+        with pytest.raises(httpx.ConnectError):  # nobody else's certificate is trusted
+            httpx.get(f"{running.url}/login", timeout=10)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(running.url.replace("https:", "http:") + "/login", timeout=10)
 
 
 def test_login_without_its_form_token_is_refused(running: RunningConsole) -> None:
@@ -263,6 +298,14 @@ def test_another_address_needs_tls_or_insecure_http(tmp_path: Path) -> None:
     refused = run_sealift(home, "console", "--listen", "0.0.0.0:1", check=False, timeout=30)
     assert refused.returncode == 1
     assert "--tls-cert" in refused.stderr and "--insecure-http" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (home / "console").exists()  # refused before anything was made
+    from sealift.web.server import ServeOptions, prepare
+
+    said: list[str] = []  # what `sealift console --insecure-http` prints (not bound here)
+    options = ServeOptions(home, "0.0.0.0:8700", password_file=None, insecure_http=True)
+    prepare(options, said.append)
+    assert said[-1].startswith("warning: serving on 0.0.0.0 over plain HTTP (--insecure-http)")
 
 
 def test_first_start_prints_a_password_once_and_keeps_only_its_hash(tmp_path: Path) -> None:

@@ -217,7 +217,8 @@ def test_the_pyz_of_a_bundle_runs_the_whole_life_of_an_app(
     assert f"python {python}." in site.sealift("version")
     port = free_port()
     install(site, port)
-    httpx.post(f"http://127.0.0.1:{port}/cgi-bin/api/items", data={"name": ITEM}, timeout=10)
+    added = httpx.post(f"http://127.0.0.1:{port}/cgi-bin/api/items", data={"name": ITEM})
+    assert added.status_code == 200 and ITEM in get(port, "/cgi-bin/api/items")
     site.sealift("upgrade", site.instance, "1.1.0")
     assert '"version":"1.1.0"' in get(port, "/cgi-bin/api/version")
     assert ITEM in get(port, "/cgi-bin/api/items")  # the data came along
@@ -234,6 +235,7 @@ def test_an_arm64_site_installs_the_arm64_images(site_of: StartSite) -> None:
     """Once per run, under qemu: bookworm on arm64 imports and installs through the pyz."""
     site = site_of("bookworm", "arm64")
     assert site.run("uname -m").stdout.strip() == "aarch64"
+    bare_python(site, "3.11")
     take_out_and_import(site)
     port = free_port()
     install(site, port, "--platform", "linux/arm64")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flattening import Entry, snapshot, store_image
+from flattening import Entry, layer_tar, snapshot, store_image
 from sealift.errors import NotFoundError, StoreError, UnsafeImageError
 from sealift.oci.layout import Layout
 from sealift.targets.systemd.flatten import flatten_image
@@ -168,6 +168,13 @@ def test_bad_layer_blobs_are_store_errors(tmp_path: Path, blob: bytes, why: str)
     with pytest.raises(StoreError, match=why):
         flatten(tmp_path, [blob])
     assert list((tmp_path / "roots").iterdir()) == []
+
+
+def test_uncompressed_and_empty_layers(tmp_path: Path) -> None:
+    empty = b"\0" * 1024
+    root = flatten(tmp_path, [layer_tar([("a", "f", b"plain")]), empty, gzip.compress(empty)])
+    assert sorted(p.name for p in root.iterdir()) == ["a"]
+    assert (root / "a").read_bytes() == b"plain"
 
 
 def test_a_corrupt_blob_is_found(tmp_path: Path) -> None:

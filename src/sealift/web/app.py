@@ -18,7 +18,15 @@ from sealift.web import i18n
 from sealift.web import install_pages as ip
 from sealift.web import market_pages as mp
 from sealift.web import operation_pages as op
-from sealift.web.console import Console, console_of, form_of, render, see_other, session_of
+from sealift.web.console import (
+    Console,
+    console_of,
+    form_of,
+    render,
+    said,
+    see_other,
+    session_of,
+)
 from sealift.web.guard import LOGIN_COOKIE, SESSION_COOKIE, Guard
 
 LANG_SECONDS = 365 * 86400
@@ -113,8 +121,11 @@ def job_page(request: Request) -> Response:
 def job_json(request: Request) -> Response:
     job = console_of(request).jobs.get(request.path_params["job"])
     if job is None:
-        return JSONResponse({"error": "no such job"}, status_code=404)
-    return JSONResponse(job.to_json())
+        return JSONResponse({"error": said(request, "no such job")}, status_code=404)
+    state = job.to_json()
+    state["lines"] = [said(request, line) for line in state["lines"]]
+    state["label"], state["error"] = said(request, state["label"]), said(request, state["error"])
+    return JSONResponse(state)
 
 
 ROUTES = [

@@ -118,6 +118,11 @@ def lang_of(request: Request) -> str:
     return i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
 
 
+def said(request: Request, text: str) -> str:
+    """A message of the library (or of the console) in the request's language."""
+    return i18n.translator(lang_of(request))(text)
+
+
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     lang = lang_of(request)
     session = session_of(request)
@@ -158,6 +163,7 @@ __all__ = [
     "form_of",
     "lang_of",
     "render",
+    "said",
     "see_other",
     "session_of",
 ]

@@ -1,6 +1,8 @@
 """English and Simplified Chinese. A message's English text is its key; the catalog
-`messages/<lang>.json` (package data) maps it to the translation. The language comes from
-the `sealift_lang` cookie (the switch in every page) or else from Accept-Language."""
+`messages/<lang>.json` (package data) maps it to the translation; a text that is not a key
+there is a message of the library, translated by its shape (`library_text`). The language
+comes from the `sealift_lang` cookie (the switch in every page) or else from
+Accept-Language."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import functools
 import json
 from collections.abc import Callable
 from importlib import resources
+
+from sealift.web import library_text
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 COOKIE = "sealift_lang"
@@ -26,11 +30,14 @@ def catalog(lang: str) -> dict[str, str]:
 
 
 def translator(lang: str) -> Translate:
-    """`t("Hello {name}", name=...)`: the text in `lang`, with its fields filled in."""
+    """`t("Hello {name}", name=...)`: the text in `lang`, with its fields filled in;
+    `t(message)` of a message the library said: that message in `lang`."""
     messages = catalog(lang)
 
     def t(text: str, **fields: object) -> str:
-        found = messages.get(text, text)
+        found = messages.get(text)
+        if found is None:
+            return text.format(**fields) if fields else library_text.translate(text, lang)
         return found.format(**fields) if fields else found
 
     return t

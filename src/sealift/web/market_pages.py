@@ -15,7 +15,15 @@ from sealift.bundle.importer import ImportOptions, ImportResult, import_bundle
 from sealift.deploy.removal import installations_needing, remove_version
 from sealift.errors import SealiftError
 from sealift.market.catalog import Market, version_details, version_summary
-from sealift.web.console import Console, console_of, failure, form_of, render, see_other
+from sealift.web.console import (
+    Console,
+    console_of,
+    failure,
+    form_of,
+    render,
+    said,
+    see_other,
+)
 from sealift.web.jobs import Job
 from sealift.web.uploads import Upload, append, check_upload_space, inside, offered_files, upload_of
 
@@ -91,7 +99,7 @@ async def upload_action(request: Request) -> Response:
             upload, _number(request.query_params.get("offset")) or 0, request.stream()
         )
     except SealiftError as exc:
-        return JSONResponse({"error": exc.message, "received": upload.received}, 400)
+        return JSONResponse({"error": said(request, exc.message), "received": upload.received}, 400)
     except ClientDisconnect:  # the browser went: what arrived waits for it to go on
         return Response(status_code=400)
     if received < upload.total:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,8 @@ def remove(host: Host, component: str) -> None:
         places.unit_path(name).unlink(missing_ok=True)
     host.systemd.daemon_reload()
     host.systemd.reset_failed(running)
-    places.env_file(component).unlink(missing_ok=True)
+    places.env_file(component).unlink(missing_ok=True)  # secrets do not outlive their unit
+    shutil.rmtree(places.configs(component), ignore_errors=True)
 
 
 def _write_files(places: Places, component: str, spec: dict[str, Any], launch: Launch) -> None:

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from isal import igzip_threaded
 
@@ -123,16 +123,31 @@ def _apply_layer(
     unpacker.begin_layer()
     with _layer_stream(layout, layer, where) as (stream, blob):
         try:
-            with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK, encoding="utf-8") as tar:
-                for member in tar:
-                    _apply_member(unpacker, member, tar, f"{where}: entry {member.name!r}")
-                    progress.advance(blob.take_count())
+            _apply_entries(_Forward(stream), unpacker, progress, blob, where)
             while stream.read(CHUNK):
                 pass  # the tar's end padding: the digest covers all of it
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise StoreError(f"{where} ({layer.digest[:19]}) is not a valid tar: {exc}") from None
         progress.advance(blob.take_count())
         blob.check(layer.digest, where)
+
+
+def _apply_entries(
+    source: _Forward, unpacker: Unpacker, progress: Progress, blob: _HashingReader, where: str
+) -> None:
+    """Apply the members one at a time; each is forgotten once applied (a TarFile keeps
+    a list of them all otherwise: memory would grow with the count)."""
+    try:
+        tar = tarfile.open(fileobj=cast(IO[bytes], source), mode="r:", encoding="utf-8")  # noqa: SIM115
+    except tarfile.ReadError as exc:
+        if str(exc) == "empty file":  # only the end-of-archive blocks: an empty layer
+            return
+        raise
+    with tar:
+        while (member := tar.next()) is not None:
+            _apply_member(unpacker, member, tar, f"{where}: entry {member.name!r}")
+            tar.members.clear()  # type: ignore[attr-defined]
+            progress.advance(blob.take_count())
 
 
 def _apply_member(
@@ -158,6 +173,33 @@ def _os_errors(where: str) -> Iterator[None]:
         if exc.errno == errno.ENOSPC:
             raise DiskFullError(f"{where}: the disk is full; free space and try again") from None
         raise DeployError(f"{where}: could not be written: {exc.strerror or exc}") from None
+
+
+class _Forward:
+    """A stream tarfile may seek forward in (by reading on): it then reads members where
+    they are, without the copying its own stream mode does for every header."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._position += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self._position
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, position: int, whence: int = io.SEEK_SET) -> int:
+        if whence != io.SEEK_SET or position < self._position:
+            raise OSError("a layer is read once, front to back; this tar seeks backwards")
+        while self._position < position and self.read(min(CHUNK, position - self._position)):
+            pass
+        return self._position
 
 
 class _HashingReader(io.RawIOBase):

@@ -13,6 +13,7 @@ attributes `security.capability` and `user.*` are kept, others skipped with a wa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tarfile
@@ -71,9 +72,13 @@ class Unpacker:
         above it) and the root's mode if no layer gave one."""
         for parts in sorted(self.dir_times, key=len, reverse=True):
             self.tree.trim()
-            fd = _existing_dir(self.tree, parts)
-            if fd is not None:
-                os.utime(fd, ns=(self.dir_times[parts], self.dir_times[parts]))
+            parent = _existing_dir(self.tree, parts[:-1])
+            times = (self.dir_times[parts], self.dir_times[parts])
+            if not parts:
+                os.utime(self.tree.root_fd, ns=times)
+            elif parent is not None:
+                with contextlib.suppress(FileNotFoundError):  # removed by a later layer
+                    os.utime(parts[-1], ns=times, dir_fd=parent, follow_symlinks=False)
         if not self.root_mode_set:
             os.fchmod(self.tree.root_fd, 0o755)
 
@@ -94,8 +99,12 @@ class Unpacker:
             return
         if member.islnk() and split_name(member.linkname) == parts:
             return  # a hard link to itself
-        self.tree.remove(parts)
+        self._remove(parts)
         self._create(parent, parts, member, tar)
+
+    def _remove(self, parts: Parts) -> None:
+        self.tree.remove(parts)
+        self.dir_times.pop(parts, None)
 
     def _create(
         self, parent: int, parts: Parts, member: tarfile.TarInfo, tar: tarfile.TarFile
@@ -199,7 +208,7 @@ class Unpacker:
         target = name[len(WHITEOUT) :]
         if target in ("", ".", ".."):
             raise Refused(f"whites out {target!r}, which is not a name in its directory")
-        self.tree.remove((*parts[:-1], target))
+        self._remove((*parts[:-1], target))
 
     def _opaque(self, directory: Parts) -> None:
         """Remove what the layers below put in `directory`, keeping this layer's entries."""
@@ -211,7 +220,7 @@ class Unpacker:
         for name in names:
             path = (*directory, name)
             if path not in self.written:
-                self.tree.remove(path)
+                self._remove(path)
             elif stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
                 self._opaque(path)
 
