@@ -5,6 +5,10 @@ naming the image and the entry; a refused image leaves no root and no partial di
 from __future__ import annotations
 
 import gzip
+import io
+import os
+import struct
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -175,6 +179,31 @@ def test_uncompressed_and_empty_layers(tmp_path: Path) -> None:
     root = flatten(tmp_path, [layer_tar([("a", "f", b"plain")]), empty, gzip.compress(empty)])
     assert sorted(p.name for p in root.iterdir()) == ["a"]
     assert (root / "a").read_bytes() == b"plain"
+
+
+def test_capabilities_and_user_xattrs_are_kept(tmp_path: Path) -> None:
+    """A file capability (cap_net_raw, effective) survives the owner being set; other
+    namespaces are left out with a warning."""
+    capability = struct.pack("<5I", 0x02000001, 1 << 13, 0, 0, 0)
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("ping")
+        info.size, info.mode, info.uid, info.gid = 4, 0o755, 0, 7
+        info.pax_headers = {
+            "SCHILY.xattr.security.capability": capability.decode("utf-8", "surrogateescape"),
+            "SCHILY.xattr.user.note": "kept",
+            "SCHILY.xattr.trusted.secret": "no",
+        }
+        tar.addfile(info, io.BytesIO(b"ping"))
+    layout = Layout.create(tmp_path / "store")
+    manifest = store_image(layout, [gzip.compress(raw.getvalue())])
+    result = flatten_image(layout, manifest, tmp_path / "root", image=IMAGE)
+    path = tmp_path / "root" / "ping"
+    assert os.getxattr(path, "security.capability") == capability
+    assert os.getxattr(path, "user.note") == b"kept"
+    assert "trusted.secret" not in os.listxattr(path)
+    assert result.warnings == ["extended attribute trusted.secret skipped on 1 entries"]
+    assert (path.stat().st_gid, path.stat().st_mode & 0o7777) == (7, 0o755)
 
 
 def test_a_corrupt_blob_is_found(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import io
 import re
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -250,6 +251,10 @@ def test_copied_library_messages_have_a_chinese_rendering(message: str) -> None:
 
 def test_what_no_template_knows_stays_as_it_was() -> None:
     assert zh("listening on :8080") == "listening on :8080"
+    long = "upgrade to " * 5000 + "x failed: y; z"  # no time lost on a long line
+    started = time.monotonic()
+    assert zh(long) == long and zh(long[:1900]) == long[:1900]
+    assert time.monotonic() - started < 1
     assert library_text.translate("web is ready", "en") == "web is ready"
     job = Job("1", "install", "shop")
     job.note("create web (new component)")

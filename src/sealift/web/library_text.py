@@ -18,6 +18,7 @@ from importlib import resources
 
 FIELD = re.compile(r"\{(\w+)\}")
 DEPTH = 3  # how deep a message may nest in another one's field
+MAX_LINE = 2000  # longer lines are no message of the library (and never matched)
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,12 @@ class Template:
     english: str
     pattern: re.Pattern[str]
     translation: str
+    chunks: tuple[str, ...]  # its fixed text: a line without them is not tried
+
+    def match(self, text: str) -> re.Match[str] | None:
+        if not all(chunk in text for chunk in self.chunks):
+            return None
+        return self.pattern.fullmatch(text)
 
     def fill(self, fields: dict[str, str]) -> str:
         return FIELD.sub(lambda found: fields[found[1]], self.translation)
@@ -53,7 +60,10 @@ def fixed_text(english: str) -> str:
 def templates(lang: str) -> tuple[Template, ...]:
     folder = resources.files("sealift.web").joinpath("messages")
     data: dict[str, str] = json.loads(folder.joinpath(f"{lang}-library.json").read_text("utf-8"))
-    found = [Template(e, pattern_of(e), t) for e, t in data.items()]
+    found = [
+        Template(e, pattern_of(e), t, tuple(c for c in FIELD.split(e)[::2] if c))
+        for e, t in data.items()
+    ]
     return tuple(sorted(found, key=lambda t: -len(fixed_text(t.english))))
 
 
@@ -68,8 +78,10 @@ def translate(text: str, lang: str) -> str:
 def _line(line: str, lang: str, depth: int) -> str:
     text = line.lstrip(" ")
     indent = line[: len(line) - len(text)]
+    if len(text) > MAX_LINE:
+        return line
     for template in templates(lang):
-        found = template.pattern.fullmatch(text)
+        found = template.match(text)
         if found:
             fields = found.groupdict()
             if depth > 1:
@@ -80,7 +92,7 @@ def _line(line: str, lang: str, depth: int) -> str:
 
 def known(text: str, lang: str) -> bool:
     """Does some template of `lang` match `text`?"""
-    return any(t.pattern.fullmatch(text) for t in templates(lang))
+    return any(t.match(text) for t in templates(lang))
 
 
 __all__ = ["Template", "fixed_text", "known", "pattern_of", "templates", "translate"]

@@ -14,14 +14,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sealift.bundle.filecopy import start_writeback
 from sealift.errors import NotFoundError, UsageError
 from sealift.space import require_space
 
 MAX_LISTED = 500
 MAX_DEPTH = 3
 PART_MAX_AGE = 2 * 86400.0  # an upload nobody goes on with for two days is removed
-WRITEBACK = int(os.environ.get("H10B_WRITEBACK", str(8 * 1024 * 1024)))  # TEMP A/B
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -114,11 +112,7 @@ def check_upload_space(upload: Upload, length: int) -> None:
 
 async def append(upload: Upload, offset: int, chunks: AsyncIterator[bytes]) -> int:
     """Write `chunks` after the first `offset` bytes as they arrive; returns the bytes
-    received so far. What arrived stays when the request breaks off.
-
-    The disk is asked to start writing every WRITEBACK bytes at once: it works while the
-    network is read, instead of after it, when the import would wait for it (and the
-    page cache would throttle the writer)."""
+    received so far. What arrived stays when the request breaks off."""
     with open(upload.part, "ab") as out:
         try:
             fcntl.flock(out.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -129,17 +123,12 @@ async def append(upload: Upload, offset: int, chunks: AsyncIterator[bytes]) -> i
             raise UsageError(
                 f"the upload is at {received} bytes, not {offset}; choose the file again"
             )
-        written = received
         async for chunk in chunks:
             received += len(chunk)
             if received > upload.total:
                 out.truncate(offset)
                 raise UsageError("the upload is longer than it said; upload it again")
             out.write(chunk)
-            if received - written >= WRITEBACK:
-                out.flush()
-                start_writeback(out.fileno(), written, received - written)
-                written = received
     return received
 
 
