@@ -4,6 +4,7 @@ htpasswd logins; the real clients are in tests/integration/test_site_registry.py
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 from pathlib import Path
 
 import anyio
@@ -151,4 +152,7 @@ def test_a_blob_being_sent_holds_a_lease_until_the_end(
         await chunks.aclose()
         assert Layout(root).collect_garbage(wait=False) == (0, 0)
 
-    anyio.run(send)
+    # In a thread of its own: Playwright's sync API (the console tests, same process) keeps an
+    # event loop running in the main thread, where anyio.run would refuse to start.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, send).result()

@@ -104,12 +104,21 @@ def cache_candidates(archive, environ):
     return found
 
 
+def make_directories(path):
+    # type: (str) -> None
+    """os.makedirs that another process may race (no exist_ok: this file parses on any Python)."""
+    try:
+        os.makedirs(path)
+    except OSError:
+        if not os.path.isdir(path):
+            raise
+
+
 def usable(directory):
     # type: (str) -> bool
     """The directory exists (or is made), is writable and may hold programs (not noexec)."""
     try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory)
+        make_directories(directory)
         flags = os.statvfs(directory).f_flag
     except OSError:
         return False
@@ -143,8 +152,7 @@ def extract(archive, runtime, name, final):
     import zipfile
 
     parent = os.path.dirname(final)
-    if not os.path.isdir(parent):
-        os.makedirs(parent)
+    make_directories(parent)
     work = os.path.join(parent, ".%s.%d.tmp" % (name, os.getpid()))
     shutil.rmtree(work, ignore_errors=True)
     with zipfile.ZipFile(archive) as outer:
