@@ -8,6 +8,8 @@ chunks (constant memory) under a store lease, so `store gc` never pulls one away
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import socket
@@ -215,20 +217,33 @@ def _blob_headers(desc: Descriptor, size: int, span: ByteRange) -> dict[str, str
 
 async def _stream(root: Path, digest: str, span: ByteRange) -> AsyncIterator[bytes]:
     """The bytes of `span` of a blob, read in a worker thread chunk by chunk, with a lease
-    held (and the file open) until the last chunk is sent or the client goes away."""
+    held (and the file open) until the last chunk is sent or the client goes away. The
+    next chunk is read while this one is sent, so the disk and the socket overlap."""
     layout = Layout(root)
     lease = layout.lease()
     await anyio.to_thread.run_sync(lease.__enter__)
+    loop = asyncio.get_running_loop()
     try:
         with layout.open_blob(digest) as f:
             f.seek(span.start)
             left = span.length
-            while left > 0:
-                chunk = await anyio.to_thread.run_sync(f.read, min(CHUNK, left))
-                if not chunk:
-                    return  # the file shrank: the client sees a short body and retries
-                left -= len(chunk)
-                yield chunk
+            reading: asyncio.Future[bytes] | None = loop.run_in_executor(
+                None, f.read, min(CHUNK, left)
+            )
+            try:
+                while reading is not None:
+                    chunk = await reading
+                    left -= len(chunk)
+                    reading = None
+                    if chunk and left > 0:
+                        reading = loop.run_in_executor(None, f.read, min(CHUNK, left))
+                    if not chunk:
+                        return  # the file shrank: the client sees a short body and retries
+                    yield chunk
+            finally:
+                if reading is not None:  # the client went away: let the read end first
+                    with contextlib.suppress(OSError, ValueError):
+                        await reading
     finally:
         lease.__exit__(None, None, None)
 
