@@ -1,9 +1,7 @@
 """A host run by systemd with no container engine, for the systemd target's tests: a
 container of a cached Debian root filesystem (tests/rootfs.py) with systemd as PID 1, and
-the example shop as a bundle to import there.
-
-The shop's web and api both listen on 8080 (each has its own network on Docker); on a
-systemd host components share the host's network, so the bundle's api listens on 8081.
+the example shop as a bundle to import there (its web listens on 8080 and its api on 8081,
+so both fit on the host's network that a systemd host's components share).
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from sealift.yamltext import dump_yaml, load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = ROOT / "examples" / "shop"
-API_PORT = 8081
 SYSTEMD_FLAGS = [
     "--cap-add",
     "SYS_ADMIN",
@@ -133,21 +130,17 @@ def build_shop_images(prefix: str, arch: str = "amd64") -> dict[tuple[str, str],
 
 
 def shop_model(version: str, images: dict[tuple[str, str], str], *, publish_as: str = "") -> str:
-    """The shop's model of `version` for a shared network (api on 8081), images from the
-    engine; `publish_as`: the same, as a version whose api never becomes healthy."""
+    """The shop's model of `version` with images from the engine; `publish_as`: the same, as
+    a version whose api never becomes healthy."""
     model: dict[str, Any] = load_yaml((SHOP / version / "sealift.yaml").read_text()).data
     components = model["components"]
     for name, component in components.items():
         component["image"] = images[(name, version)]
-    api = components["api"]
-    api["ports"][0]["port"] = API_PORT
-    api["command"] = ["/usr/lib/shop/run-httpd", str(API_PORT), "/www"]
-    api["health"]["http"]["port"] = API_PORT
-    components["web"]["env"]["API_URL"] = f"http://api:{API_PORT}"
     if publish_as:
         model["version"] = publish_as
+        api = components["api"]
         api["health"] = {
-            "http": {"path": "/never", "port": API_PORT},
+            "http": {"path": "/never", "port": api["health"]["http"]["port"]},
             "interval": "1s",
             "retries": 3,
         }

@@ -163,7 +163,7 @@ def test_admin_actions_need_the_password(web: str, shop: Shop) -> None:
             "-qO-",
             "--post-data",
             "password=nope&action=clear",
-            "http://127.0.0.1:8080/cgi-bin/admin",
+            "http://127.0.0.1:8081/cgi-bin/admin",
         ]
     )
     assert wrong.exit_code != 0
@@ -181,7 +181,7 @@ def test_store_data_survives_a_new_store_container(web: str, shop: Shop) -> None
 
 
 def test_release_1_1_0_api_counts_items_and_metrics_reads_the_store(web: str, shop: Shop) -> None:
-    api = shop.run("api", "1.1.0", alias="api-next", port=8080)
+    api = shop.run("api", "1.1.0", alias="api-next", port=8081)
     metrics = shop.run("metrics", "1.1.0", port=9100)
     wait_for(lambda: httpx.get(f"{api}/cgi-bin/version").json()["version"] == "1.1.0", "api 1.1.0")
     items = httpx.get(f"{api}/cgi-bin/items").json()

@@ -42,7 +42,7 @@ def test_shop_uses_one_network_service_dns_health_gates_and_limits() -> None:
     assert "version" not in doc and doc["networks"] == {"app": {}}
     web, api, store = (doc["services"][n] for n in ("web", "api", "store"))
     assert all(s["networks"] == ["app"] for s in doc["services"].values())
-    assert web["environment"] == {"API_URL": "http://api:8080"}  # service-name DNS
+    assert web["environment"] == {"API_URL": "http://api:8081"}  # service-name DNS
     assert web["ports"] == ["${SEALIFT_BIND_ADDRESS:-0.0.0.0}:${public_port:-8080}:8080/tcp"]
     assert web["depends_on"] == {"api": {"condition": "service_healthy"}}
     assert doc["services"]["worker"]["depends_on"] == {"store": {"condition": "service_healthy"}}
