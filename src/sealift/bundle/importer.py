@@ -14,18 +14,17 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sealift.bundle import manifest as bm
 from sealift.bundle import safejson
 from sealift.bundle.reader import BundleReader, Head
 from sealift.bundle.signing import load_public, trusted_keys, verify
-from sealift.bundle.staging import Staging
-from sealift.bundle.tarstream import Member
+from sealift.bundle.staging import StagedBlobMismatch, Staging
 from sealift.errors import (
     AlreadyExistsError,
     BundleError,
-    CorruptBlobError,
     ModelError,
     StoreError,
 )
@@ -157,6 +156,26 @@ def _receive(
     result: ImportResult,
     progress: Progress,
 ) -> None:
+    offsets: dict[str, int] = {}  # where each streamed blob starts, to name a corrupt one
+    try:
+        _receive_blobs(market, reader, head, staging, fresh, offsets, result, progress)
+    except StagedBlobMismatch as exc:  # raised by a later receive or flush than its own
+        raise BundleError.corrupt(
+            f"blob {exc.digest[:19]}... in {reader.where(offsets[exc.digest])} "
+            "does not match its digest"
+        ) from None
+
+
+def _receive_blobs(
+    market: Market,
+    reader: BundleReader,
+    head: Head,
+    staging: Staging,
+    fresh: list[str],
+    offsets: dict[str, int],
+    result: ImportResult,
+    progress: Progress,
+) -> None:
     progress.begin("import", head.manifest.size)
     checked = False
     for blob, member in reader.blob_members(head.manifest):
@@ -169,7 +188,8 @@ def _receive(
             reader.tar.skip_data(member)
             result.reused += 1
         else:
-            _stream_blob(reader, member, blob, staging)
+            offsets[blob.digest] = member.offset
+            staging.receive(blob.digest, blob.size, partial(reader.tar.copy_data, member))
             fresh.append(blob.digest)
             result.written += 1
             result.bytes_written += blob.size
@@ -178,19 +198,6 @@ def _receive(
     if not checked:
         _check_reachable(market, staging, head)
     progress.end()
-
-
-def _stream_blob(
-    reader: BundleReader, member: Member, blob: bm.BlobEntry, staging: Staging
-) -> None:
-    try:
-        staging.receive(
-            blob.digest, blob.size, lambda fd, copied: reader.tar.copy_data(member, fd, copied)
-        )
-    except CorruptBlobError:
-        raise BundleError.corrupt(
-            f"blob {blob.digest[:19]}... in {reader.where(member.offset)} does not match its digest"
-        ) from None
 
 
 def _check_reachable(market: Market, staging: Staging, head: Head) -> None:

@@ -3,11 +3,15 @@ the store. Blobs here are complete and match their digest (they are renamed into
 place only then), so an import killed midway resumes from them.
 
 A blob is copied into its file inside the kernel (no trip through Python), the
-disk is asked to start writing each chunk at once, and a second thread hashes the
-file's bytes one chunk behind the copy. Verified blobs wait (as open temporary
-files) until a batch is full; a third thread then fsyncs and renames the batch while
-the next one is copied, so the import neither stalls on one fsync per blob nor waits
-for the disk while it could copy. A blob is renamed (visible) only once durable.
+disk is asked to start writing each chunk at once, and a thread of its own hashes the
+file's bytes behind the copy. The copy does not wait for the hash: the next blob is
+copied (and hashed by another thread) while the last one's hash catches up, so both
+cores work (sha256 is slower than the copy); HASHING_BLOBS bounds the blobs being
+hashed at once. Verified blobs wait (as open temporary files) until a batch is full;
+a third thread then fsyncs and renames the batch while the next one is copied, so the
+import neither stalls on one fsync per blob nor waits for the disk while it could
+copy. A blob is renamed (visible) only once verified and durable; a mismatch is
+raised (StagedBlobMismatch) by a later `receive` or by `flush`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import mmap
 import os
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +37,8 @@ from sealift.oci.digest import hex_part
 
 BATCH_BYTES = 128 * 1024 * 1024
 BATCH_FILES = 128
+HASHING_BLOBS = 2  # blobs hashed at once (in threads of their own)
+HASH_BEHIND = 32  # chunks the copy of a blob may run ahead of its hash
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 
 # fill(fd, copied): write a blob into `fd`, calling copied(offset, n) after each chunk.
@@ -46,11 +53,27 @@ class _Pending:
     size: int
 
 
+class StagedBlobMismatch(CorruptBlobError):
+    """A staged blob's bytes do not match its digest (`digest` says which blob)."""
+
+    def __init__(self, digest: str, message: str) -> None:
+        super().__init__(message)
+        self.digest = digest
+
+
+@dataclass(frozen=True)
+class _Hashing:
+    digest: str
+    pending: _Pending
+    hasher: _FileHasher
+
+
 class Staging:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.blobs_dir = root / "blobs" / "sha256"
         self.tmp_dir = root / "tmp"
+        self._hashing: deque[_Hashing] = deque()  # copied, hash not yet checked
         self._pending: list[_Pending] = []
         self._pool: ThreadPoolExecutor | None = None
         self._durable: Future[None] | None = None  # the batch being made durable
@@ -84,24 +107,43 @@ class Staging:
 
     def receive(self, digest: str, size: int, fill: Fill) -> None:
         """Stage a blob: `fill(fd, copied)` writes it into a new file, calling
-        `copied(offset, n)` after each chunk; keep it only if digest and size match."""
+        `copied(offset, n)` after each chunk; keep it only if digest and size match
+        (checked while the next blobs are copied: see the module's docstring)."""
+        while len(self._hashing) >= HASHING_BLOBS:
+            self._verify_oldest()
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix="blob-", dir=self.tmp_dir)
         pending = _Pending(fd, Path(name), self.path(digest), size)
+        hasher = _FileHasher(fd)
         try:
-            actual, written = _fill_hashed(fd, fill)
+            _fill_hashed(fd, fill, hasher)
         except BaseException:
+            hasher.stop()
             _drop(pending)
             raise
-        if (actual, written) != (digest, size):
-            _drop(pending)
-            raise CorruptBlobError(f"blob {digest} has digest {actual} and {written} bytes")
-        self._pending.append(pending)
+        self._hashing.append(_Hashing(digest, pending, hasher))
+
+    def _verify_oldest(self) -> None:
+        staged = self._hashing.popleft()
+        try:
+            actual, written = staged.hasher.hexdigest(), staged.hasher.size
+        except BaseException:
+            _drop(staged.pending)
+            raise
+        if (actual, written) != (staged.digest, staged.pending.size):
+            _drop(staged.pending)
+            raise StagedBlobMismatch(
+                staged.digest, f"blob {staged.digest} has digest {actual} and {written} bytes"
+            )
+        self._pending.append(staged.pending)
         if len(self._pending) >= BATCH_FILES or sum(p.size for p in self._pending) >= BATCH_BYTES:
             self._make_durable_in_background()
 
     def flush(self) -> None:
-        """Make every waiting blob durable, then visible under its digest."""
+        """Check every blob still being hashed, make every waiting blob durable, then
+        visible under its digest."""
+        while self._hashing:
+            self._verify_oldest()
         self._make_durable_in_background()
         self._wait_durable()
 
@@ -121,6 +163,10 @@ class Staging:
     def discard_pending(self) -> None:
         """Drop the blobs not yet durable (a batch already being made durable finishes:
         those blobs are verified)."""
+        while self._hashing:
+            staged = self._hashing.popleft()
+            staged.hasher.stop()
+            _drop(staged.pending)
         with contextlib.suppress(Exception):
             self._wait_durable()
         if self._pool is not None:
@@ -157,16 +203,17 @@ class Staging:
 
 
 class _FileHasher:
-    """Hashes a file's bytes as they land in it, one chunk behind the copy and in a
-    second thread (sha256 releases the GIL, so copying and hashing overlap). It hashes
-    what is in the file, so the check covers exactly what becomes visible; it reads the
-    file's pages where they are (mmap), not through a copy into a buffer."""
+    """Hashes a file's bytes as they land in it, in a thread of its own, at most
+    HASH_BEHIND chunks behind the copy (sha256 releases the GIL, so copying and hashing
+    overlap). It hashes what is in the file, so the check covers exactly what becomes
+    visible; it reads the file's pages where they are (mmap), not through a copy into a
+    buffer."""
 
-    def __init__(self, fd: int, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._pool = pool
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="staging-hash")
         self._digest = hashlib.sha256()
-        self._queued: Future[None] | None = None
+        self._queued: deque[Future[None]] = deque()  # in order: one worker
         self.size = 0
 
     def copied(self, offset: int, n: int) -> None:
@@ -174,17 +221,23 @@ class _FileHasher:
             raise ValueError(f"chunk at {offset} arrived out of order (expected {self.size})")
         self.size += n
         start_writeback(self._fd, offset, n)
-        self._wait()
-        self._queued = self._pool.submit(self._hash, offset, n)
+        self._queued.append(self._pool.submit(self._hash, offset, n))
+        while self._queued and (len(self._queued) > HASH_BEHIND or self._queued[0].done()):
+            self._queued.popleft().result()
 
     def hexdigest(self) -> str:
-        self._wait()
+        try:
+            while self._queued:
+                self._queued.popleft().result()
+        finally:
+            self.stop()
         return "sha256:" + self._digest.hexdigest()
 
-    def _wait(self) -> None:
-        queued, self._queued = self._queued, None
-        if queued is not None:
-            queued.result()
+    def stop(self) -> None:
+        """Cancel the chunks not yet hashed and wait for the one being hashed (the file
+        may be closed after)."""
+        self._queued.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _hash(self, offset: int, count: int) -> None:
         skip = offset % mmap.ALLOCATIONGRANULARITY  # a mapping starts on a page
@@ -200,16 +253,13 @@ class _FileHasher:
                 self._digest.update(chunk)
 
 
-def _fill_hashed(fd: int, fill: Fill) -> tuple[str, int]:
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        hasher = _FileHasher(fd, pool)
-        try:
-            fill(fd, hasher.copied)
-        except OSError as exc:
-            if exc.errno in _WRITE_ERRNOS:
-                raise store_write_error(exc) from exc
-            raise
-        return hasher.hexdigest(), hasher.size
+def _fill_hashed(fd: int, fill: Fill, hasher: _FileHasher) -> None:
+    try:
+        fill(fd, hasher.copied)
+    except OSError as exc:
+        if exc.errno in _WRITE_ERRNOS:
+            raise store_write_error(exc) from exc
+        raise
 
 
 def _make_durable(batch: list[_Pending]) -> None:
