@@ -73,15 +73,18 @@ class ForwardFile:
     def tell(self) -> int:
         return self._position
 
+    def seekable(self) -> bool:
+        return True
+
     def write(self, data: bytes) -> int:
-        raise io.UnsupportedOperation("the engine's image stream is read-only")
+        raise io.UnsupportedOperation("this stream is read-only")
 
     def close(self) -> None:
         """The caller closes the stream it gave."""
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         if whence != io.SEEK_SET or offset < self._position:
-            raise io.UnsupportedOperation("the engine's image stream is read front to back")
+            raise io.UnsupportedOperation("this stream is read once, front to back")
         while self._position < offset and self.read(min(CHUNK, offset - self._position)):
             pass
         return self._position

@@ -36,6 +36,7 @@ from sealift.errors import (
 from sealift.files import fsync_dir
 from sealift.oci.descriptor import Descriptor
 from sealift.oci.layout import Layout
+from sealift.oci.savetar import ForwardFile
 from sealift.progress import NO_PROGRESS, Progress
 from sealift.targets.systemd.imageconfig import RootImage, root_image
 from sealift.targets.systemd.rootdir import Refused, RootDir
@@ -123,7 +124,7 @@ def _apply_layer(
     unpacker.begin_layer()
     with _layer_stream(layout, layer, where) as (stream, blob):
         try:
-            _apply_entries(_Forward(stream), unpacker, progress, blob, where)
+            _apply_entries(ForwardFile(stream), unpacker, progress, blob, where)
             while stream.read(CHUNK):
                 pass  # the tar's end padding: the digest covers all of it
         except (tarfile.TarError, EOFError, OSError) as exc:
@@ -133,7 +134,7 @@ def _apply_layer(
 
 
 def _apply_entries(
-    source: _Forward, unpacker: Unpacker, progress: Progress, blob: _HashingReader, where: str
+    source: ForwardFile, unpacker: Unpacker, progress: Progress, blob: _HashingReader, where: str
 ) -> None:
     """Apply the members one at a time; each is forgotten once applied (a TarFile keeps
     a list of them all otherwise: memory would grow with the count)."""
@@ -173,33 +174,6 @@ def _os_errors(where: str) -> Iterator[None]:
         if exc.errno == errno.ENOSPC:
             raise DiskFullError(f"{where}: the disk is full; free space and try again") from None
         raise DeployError(f"{where}: could not be written: {exc.strerror or exc}") from None
-
-
-class _Forward:
-    """A stream tarfile may seek forward in (by reading on): it then reads members where
-    they are, without the copying its own stream mode does for every header."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._stream = stream
-        self._position = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._stream.read(size)
-        self._position += len(data)
-        return data
-
-    def tell(self) -> int:
-        return self._position
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, position: int, whence: int = io.SEEK_SET) -> int:
-        if whence != io.SEEK_SET or position < self._position:
-            raise OSError("a layer is read once, front to back; this tar seeks backwards")
-        while self._position < position and self.read(min(CHUNK, position - self._position)):
-            pass
-        return self._position
 
 
 class _HashingReader(io.RawIOBase):
