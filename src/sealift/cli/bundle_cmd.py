@@ -7,6 +7,8 @@ imports the modules it needs when it runs, and the rich-based UI only on a termi
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -141,6 +143,22 @@ def export_cmd(
         unused = bool(since or for_inventory or part_size or key or with_runtime or runtime_file)
         _export_package(env, refs, output, platforms, package, unused)
         return
+    runtime = runtime_file or (partial(_site_runtime, env) if with_runtime else None)
+    _export_bundle(env, refs, output, platforms, since, for_inventory, part_size, key, runtime)
+
+
+def _export_bundle(
+    env: Env,
+    refs: tuple[str, ...],
+    output: Path,
+    platforms: tuple[Platform, ...],
+    since: tuple[str, ...],
+    for_inventory: Path | None,
+    part_size: int,
+    key: Path | None,
+    runtime: Path | Callable[[], Path] | None,
+) -> None:
+    """`runtime` is a file to carry, or builds it: only once the command line is checked."""
     from sealift.bundle import inventory as inv
     from sealift.bundle.export import ExportOptions, export
     from sealift.bundle.signing import load_private
@@ -156,7 +174,7 @@ def export_cmd(
         list(platforms),
         list(since),
         inv.read(for_inventory) if for_inventory else None,
-        runtime_file or (_site_runtime(env) if with_runtime else None),
+        runtime() if callable(runtime) else runtime,
     )
     private = load_private(key) if key is not None else None
     _step(f"exporting {', '.join(refs)} to {output}")
