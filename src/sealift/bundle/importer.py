@@ -84,8 +84,7 @@ def _import(
     todo = _new_versions(market, head, result)
     log.debug("new versions: %s", ", ".join(a.ref for a in todo) or "none")
     _check_space(market, staging, head)
-    if todo:  # registering validates each model: load its parser while blobs stream
-        threading.Thread(target=preload_model_parser, name="preload-model").start()
+    preload = _preload_model_parser() if todo else None
     reader.rewind()
     if reader.read_head().manifest_bytes != head.manifest_bytes:
         raise BundleError(f"{reader.path.name} changed while it was read")
@@ -101,8 +100,21 @@ def _import(
         staging.discard_pending()  # verified but not yet durable: redone on the next run
         raise
     log.debug("%d blobs streamed, %d reused; committing", result.written, result.reused)
+    if preload is not None:
+        preload.join()
     _commit(market, staging, head, todo, result)
     return result
+
+
+def _preload_model_parser() -> threading.Thread:
+    """Registering validates each model: its parser loads while the blobs stream. The
+    import joins the thread before it registers: a Ctrl-C that lands while the main
+    thread waits on a module lock another thread holds can leave the import system
+    locked for good (a hung process), and Thread.join is safe to interrupt. The thread
+    is a daemon so that an interrupted import never waits for it on the way out."""
+    thread = threading.Thread(target=preload_model_parser, name="preload-model", daemon=True)
+    thread.start()
+    return thread
 
 
 def _check_space(market: Market, staging: Staging, head: Head) -> None:
