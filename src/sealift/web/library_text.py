@@ -1,7 +1,8 @@
 """What the library says -- its errors, plan reasons, progress and health-gate lines -- in
 the page's language. The library speaks English only; `messages/<lang>-library.json` maps
 the shapes of its messages (templates whose `{field}`s stand for the variable parts of the
-f-strings under deploy/, bundle/, market/, targets/) to their translation.
+f-strings of the library) to their translation; the catalog may be split into several
+files `messages/<lang>-library-<area>.json`, read as one.
 
 A message is matched against every template, the one with the most fixed text first; the
 value of each field is translated in turn when it is itself a message ("bundle is corrupt:
@@ -59,7 +60,10 @@ def fixed_text(english: str) -> str:
 @functools.cache
 def templates(lang: str) -> tuple[Template, ...]:
     folder = resources.files("sealift.web").joinpath("messages")
-    data: dict[str, str] = json.loads(folder.joinpath(f"{lang}-library.json").read_text("utf-8"))
+    data: dict[str, str] = {}
+    for part in sorted(folder.iterdir(), key=lambda p: p.name):
+        if part.name.startswith(f"{lang}-library") and part.name.endswith(".json"):
+            data.update(json.loads(part.read_text("utf-8")))
     found = [
         Template(e, pattern_of(e), t, tuple(c for c in FIELD.split(e)[::2] if c))
         for e, t in data.items()
