@@ -158,6 +158,18 @@ def console(home: Path, import_dir: Path, *extra: str) -> Iterator[RunningConsol
         log.close()
 
 
+def self_signed(folder: Path) -> tuple[str, ...]:
+    """A certificate for 127.0.0.1 made now by openssl, as `--tls-cert C --tls-key K`."""
+    cert, key = folder / "console.crt", folder / "console.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return ("--tls-cert", str(cert), "--tls-key", str(key))
+
+
 def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -19,7 +19,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import free_port, run_sealift
-from tests.consoleserver import PASSWORD, RunningConsole, console, shop_bundles
+from tests.consoleserver import PASSWORD, RunningConsole, console, self_signed, shop_bundles
+from tests.integration.test_bundle_support import shop_store
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]
@@ -293,3 +294,31 @@ def _pages(instance: str) -> list[tuple[str, str]]:
         ("12-uninstall", f"/installations/{instance}/uninstall"),
         ("13-jobs", "/jobs"),
     ]
+
+
+def test_over_tls_a_browser_logs_in_with_a_secure_strict_cookie(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The console served over TLS (a self-signed certificate made now by openssl) on
+    127.0.0.1: Chromium logs in, sees the dashboard and the market, and holds a session
+    cookie that is Secure, HttpOnly and SameSite=Strict."""
+    tls = self_signed(tmp_path)
+    home, media = tmp_path / "home", tmp_path / "media"
+    media.mkdir()
+    shop_store(home)  # two versions, stored without a record of their origin
+    with console(home, media, *tls) as running:
+        assert running.url.startswith("https://127.0.0.1:")
+        context = browser.new_context(locale="en-US", ignore_https_errors=True)
+        page = context.new_page()
+        log_in(page, running.url)
+        expect(page.locator("h1")).to_have_text("Installations")
+        expect(page.get_by_text("Nothing is installed yet.")).to_be_visible()
+        [session] = [c for c in context.cookies() if c["name"] == "sealift_session"]
+        assert (session["secure"], session["httpOnly"]) == (True, True)
+        assert session["sameSite"] == "Strict" and session["domain"] == "127.0.0.1"
+        assert session["expires"] > 0  # expires, not a cookie kept until the browser quits
+        page.goto(f"{running.url}/market")
+        expect(page.locator("tbody tr")).to_have_count(2)
+        expect(page.locator("tbody tr").first).to_contain_text("unknown")
+        shot(page, "en-16-market-over-tls")
+        context.close()

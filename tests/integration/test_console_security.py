@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.consoleserver import (
     console,
     csrf_of,
     login,
+    self_signed,
     shop_bundles,
 )
 
@@ -126,19 +126,12 @@ def test_over_tls_the_console_logs_in_with_a_secure_cookie(tmp_path: Path) -> No
     """A self-signed certificate (openssl), the console serving https on 127.0.0.1: a
     client that trusts that certificate logs in and gets a Secure cookie; plain HTTP to
     the same port gets no page."""
-    cert, key = tmp_path / "console.crt", tmp_path / "console.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+    tls = self_signed(tmp_path)
     (tmp_path / "home").mkdir()
     (tmp_path / "media").mkdir()
-    tls = ("--tls-cert", str(cert), "--tls-key", str(key))
     with console(tmp_path / "home", tmp_path / "media", *tls) as running:
         assert running.url.startswith("https://127.0.0.1:")
-        trusted = ssl.create_default_context(cafile=str(cert))
+        trusted = ssl.create_default_context(cafile=tls[1])
         with httpx.Client(base_url=running.url, verify=trusted, timeout=30) as client:
             token = csrf_of(client.get("/login").text)
             answer = client.post(
@@ -201,45 +194,49 @@ def test_a_corrupt_upload_shows_one_error_and_leaves_the_store_as_it_was(
         page = client.get(f"/jobs/{job}").text
         assert page.count('role="alert"') == 1
     assert _listing(store) == before
-    assert list((running.home / "console" / "uploads").iterdir()) == []
+    assert not list((running.home / "staging" / "blobs" / "sha256").iterdir())
 
 
-def test_an_upload_that_broke_off_goes_on_where_it_stopped(
+def test_an_upload_that_broke_off_keeps_what_it_verified(
     running: RunningConsole, docker_client: docker.DockerClient
 ) -> None:
+    """The upload is imported as it arrives: when the browser goes away midway, the store
+    is as it was, the blobs verified so far stay in staging, and sending the file again
+    imports it, reusing them."""
     bundle = shop_bundles(docker_client)[0].read_bytes()
     half = len(bundle) // 2
-    query = f"key=shop-1.0.0.tar%2F{len(bundle)}%2F1&name=shop-1.0.0.tar&total={len(bundle)}"
+    staged = running.home / "staging" / "blobs" / "sha256"
+    query = "key=first-try&name=shop-1.0.0.tar"
     with running.client() as client:
         token = login(client)
         session = client.cookies["sealift_session"]
         head = (
-            f"POST /import/upload?{query}&offset=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"POST /import/upload?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             f"Cookie: sealift_session={session}\r\nX-CSRF-Token: {token}\r\n"
             f"Content-Length: {len(bundle)}\r\n\r\n"
         )
         port = int(running.url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
             raw.sendall(head.encode() + bundle[:half])  # then the network goes
-        deadline = time.monotonic() + 10
-        while client.get(f"/api/uploads?{query}").json()["received"] < half:
-            assert time.monotonic() < deadline, "the server lost what arrived"
-            time.sleep(0.1)
-        assert client.get(f"/api/uploads?{query}").json() == {"received": half}
-        wrong = client.post(
-            f"/import/upload?{query}&offset=0", content=bundle, headers={"x-csrf-token": token}
-        )
-        assert wrong.status_code == 400 and f"at {half} bytes" in wrong.json()["error"]
-        rest = client.post(
-            f"/import/upload?{query}&offset={half}",
-            content=bundle[half:],
+            time.sleep(0.5)
+        job = client.get(f"/api/uploads?{query}").json()["job"]
+        state = _wait_job(client, job)
+        assert state["state"] == "failed"
+        assert state["error"].startswith("the upload broke off; choose the file again"), state
+        assert "The market is empty" in client.get("/market").text
+        kept = {p.name for p in staged.iterdir()}
+        assert kept, "nothing verified was kept"
+        again = client.post(
+            "/import/upload?key=second-try&name=shop-1.0.0.tar",
+            content=bundle,
             headers={"x-csrf-token": token},
         )
-        assert rest.status_code == 200, rest.text
-        state = _wait_job(client, rest.json()["job"])
+        assert again.status_code == 200, again.text
+        state = _wait_job(client, again.json()["job"])
         assert state["state"] == "done", state
+        page = client.get(f"/jobs/{again.json()['job']}").text
+        assert f"{len(kept)} reused" in page, page
         assert "shop" in client.get("/market").text
-    assert list((running.home / "console" / "uploads").iterdir()) == []
 
 
 def test_an_upload_bigger_than_the_free_disk_is_refused_before_it_starts(
@@ -248,6 +245,7 @@ def test_an_upload_bigger_than_the_free_disk_is_refused_before_it_starts(
     with running.client() as client:
         token = login(client)
         session = client.cookies["sealift_session"]
+        jobs = client.get("/jobs").text.count("/jobs/")
     port = int(running.url.rsplit(":", 1)[1])
     request = (
         "POST /import/upload?name=huge.tar HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -264,7 +262,9 @@ def test_an_upload_bigger_than_the_free_disk_is_refused_before_it_starts(
             answer += received
     assert answer.startswith("HTTP/1.1 400")
     assert "free" in answer and "uploading and importing this bundle needs" in answer
-    assert list((running.home / "console" / "uploads").iterdir()) == []
+    with running.client() as client:
+        login(client)
+        assert client.get("/jobs").text.count("/jobs/") == jobs  # no import was started
 
 
 def test_a_second_operation_on_a_busy_installation_is_refused(running: RunningConsole) -> None:

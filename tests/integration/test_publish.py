@@ -65,6 +65,7 @@ def test_publish_pins_digests_and_skopeo_reads_the_store(
 
     [app] = market(home)
     assert (app["name"], app["version"], app["components"]) == ("shop", "1.0.0", 2)
+    assert app["signature"] == "published here"  # the market records where it came from
     show = json.loads(run_sealift(home, "market", "show", "shop:1.0.0", "--json").stdout)
     web = next(c for c in show["components"] if c["name"] == "web")
     assert web["image"] == f"{images['web']}@{web['digest']}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import functools
 import io
+import json
 import re
 import tarfile
 import threading
@@ -17,21 +18,48 @@ from pathlib import Path
 import pytest
 
 from sealift.bundle.importer import ImportOptions, import_bundle
+from sealift.bundle.signing import load_private
 from sealift.deploy import operations as ops
 from sealift.deploy.lock import installation_lock
 from sealift.deploy.plan import make_plan
 from sealift.deploy.recovery import describe_failure
-from sealift.errors import BundleError, LockedError, SealiftError
+from sealift.errors import BundleError, LockedError, SealiftError, YamlError
+from sealift.files import check_replaceable, read_text_limited
 from sealift.market.catalog import Market
 from sealift.model.app import coerce_value
+from sealift.oci.engine import unreachable
+from sealift.oci.layout import Layout
+from sealift.oci.reference import parse_reference
+from sealift.oci.registry import RegistryClient
+from sealift.space import human_size, require_space
 from sealift.targets.base import DesiredComponent, HealthGateError, ObservedComponent
 from sealift.web import i18n, library_text
 from sealift.web.jobs import Job, JobBoard
+from sealift.web.server import parse_listen
+from sealift.yamltext import load_yaml
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "sealift"
-LIBRARY = ["deploy", "bundle", "market", "targets", "model", "web", "errors.py"]
+LIBRARY = [
+    "deploy",
+    "bundle",
+    "market",
+    "targets",
+    "model",
+    "oci",
+    "render",
+    "web",
+    "errors.py",
+    "files.py",
+    "space.py",
+    "yamltext.py",
+]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 zh = i18n.translator("zh")
+
+
+def _sources(path: Path) -> list[Path]:
+    """The module `path`, or every module under the package `path`."""
+    return [path] if path.suffix == ".py" else sorted(path.rglob("*.py"))
 
 
 @functools.cache
@@ -39,7 +67,7 @@ def _literals() -> tuple[frozenset[str], str, frozenset[str], frozenset[str]]:
     """Every piece of fixed text in the library's string literals and f-strings; all of them
     joined; the ends and the starts of each."""
     pieces: set[str] = set()
-    files = [p for name in LIBRARY for p in (SRC / name).rglob("*.py")] + [SRC / "errors.py"]
+    files = [p for name in LIBRARY for p in _sources(SRC / name)]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value:
@@ -67,9 +95,18 @@ def _starts(rest: str, parts: int) -> bool:
     )
 
 
+# pydantic's own phrases ("should be a valid integer", as the model's problems show them)
+# are not in our source: their templates are kept apart in zh-library-pydantic.json, not
+# looked for here, and checked against what pydantic really says in
+# test_console_library_text_deploy.py.
+PYDANTIC = json.loads((SRC / "web" / "messages" / "zh-library-pydantic.json").read_text("utf-8"))
+
+
 def test_every_template_still_has_its_text_in_the_library() -> None:
     stale = []
     for template in library_text.templates("zh"):
+        if template.english in PYDANTIC:
+            continue
         chunks = [c for c in library_text.FIELD.split(template.english)[::2] if c.strip()]
         stale += [f"{template.english!r}: {c!r}" for c in chunks if not _covered(c)]
     assert not stale, stale
@@ -208,6 +245,121 @@ def test_import_verification_errors(tmp_path: Path, content: bytes, chinese: str
     with pytest.raises(BundleError) as refused:
         import_bundle(Market(tmp_path / "store"), bundle, options)
     assert chinese in _zh(refused.value.message)
+
+
+def _member(name: str, data: bytes | None, kind: bytes = tarfile.REGTYPE) -> bytes:
+    """A PAX tar of one member `name` (its data, or a symbolic link when `kind` says so)."""
+    info = tarfile.TarInfo(name)
+    info.type, info.size = kind, len(data or b"")
+    if kind == tarfile.SYMTYPE:
+        info.linkname = "/etc/passwd"
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(info, io.BytesIO(data) if data else None)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "chinese"),
+    [
+        (
+            _member("sealift-bundle.json", b"{" * 2000)[:700],
+            "shop.tar 被截断：文件在 sealift-bundle.json 的数据 中途结束（第 700 字节处）；"
+            "请重新复制",
+        ),
+        (
+            _member("sealift-bundle.json", b"[" * 100 + b"]" * 100),
+            "sealift-bundle.json 的嵌套超过 32 层：拒绝读取",
+        ),
+        (_member("sealift-bundle.json", b"[]"), "sealift-bundle.json 不是 JSON 对象"),
+        (
+            _member("sealift-bundle.json", None, tarfile.SYMTYPE),
+            "不安全的安装包：成员 'sealift-bundle.json' 是 符号链接；它不是由 `sealift export` "
+            "生成的，或之后被修改过：请勿使用，向供应商索取新的安装包",
+        ),
+    ],
+)
+def test_damaged_bundles(tmp_path: Path, content: bytes, chinese: str) -> None:
+    bundle = tmp_path / "shop.tar"
+    bundle.write_bytes(content)
+    options = ImportOptions(tmp_path / "staging", tmp_path / "trust")
+    with pytest.raises(BundleError) as refused:
+        import_bundle(Market(tmp_path / "store"), bundle, options)
+    assert _zh(refused.value.message) == chinese
+
+
+@pytest.mark.parametrize(
+    ("text", "chinese"),
+    [
+        ("a: " + "[" * 500, "嵌套超过 100 层（第 1 行）"),
+        (
+            "a: 1\nb: \x07\n",
+            "YAML 中不允许出现控制字符 U+0007（请删除它，或在双引号内写成转义 "
+            '"\\u0007"）（第 2 行）',
+        ),
+        ("a: 1\n---\nb: 2\n", "应当只有一个 YAML 文档，却发现了多个（出现了第二个 `---`）"),
+        ("a: &x [*x]\n", "别名 *x 引用了它自身（第 1 行）"),
+    ],
+)
+def test_yaml_errors(text: str, chinese: str) -> None:
+    with pytest.raises(YamlError) as refused:
+        load_yaml(text)
+    assert _zh(refused.value.message) == chinese
+
+
+def test_files_and_space(tmp_path: Path) -> None:
+    with pytest.raises(SealiftError) as refused:
+        check_replaceable(tmp_path)
+    assert _zh(refused.value.message) == f"{tmp_path} 是一个目录；请给出要写入的文件路径"
+    values = tmp_path / "values.yaml"
+    values.write_text("x" * 100)
+    with pytest.raises(SealiftError) as refused:
+        read_text_limited(values, 10, "a values file")
+    assert _zh(refused.value.message) == (
+        f"{values} 超过 10 B，即 sealift 读取参数值文件的上限；请确认是否为正确的文件"
+    )
+    advice = "free some space, or copy the file to the import directory and import it from there"
+    with pytest.raises(SealiftError) as refused:
+        require_space(tmp_path, 2**60, "uploading and importing this bundle", advice)
+    said = _zh(refused.value.message)
+    assert said.startswith(f"上传并导入此安装包 需要 {human_size(2**60)}，但 {tmp_path} 只剩 ")
+    assert said.endswith(" 可用空间；请释放一些空间，或把文件复制到导入目录后从那里导入")
+
+
+def test_store_keys_registry_and_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = Layout(tmp_path / "store").writer("sha256:" + "0" * 64, 3)
+    writer.write(b"abc")
+    with pytest.raises(SealiftError) as refused:
+        writer.commit()
+    assert _zh(refused.value.message) == (
+        f"数据块 sha256:{'0' * 64} 已损坏：收到的内容摘要为 sha256:ba7816bf8f01cfea414140de5dae2223"
+        "b00361a396177a9cb410ff61f20015ad；请重试，若再次出现请检查来源"
+    )
+    key = tmp_path / "site.key"
+    key.write_text("not a key")
+    with pytest.raises(SealiftError) as refused:
+        load_private(key)
+    assert (
+        _zh(refused.value.message) == f"{key} 不是未加密的 PEM 私钥（请用 `sealift keygen` 生成）"
+    )
+    with pytest.raises(SealiftError) as refused:  # nothing listens on port 1
+        RegistryClient(parse_reference("127.0.0.1:1/shop:1.0"), insecure=["127.0.0.1:1"]).manifest(
+            "1.0"
+        )
+    assert _zh(refused.value.message) == (
+        "127.0.0.1:1/shop:1.0：镜像仓库 127.0.0.1:1 无法连接（连接被拒绝）；请检查地址，"
+        "并确认镜像仓库正在运行"
+    )
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nowhere/docker.sock")
+    assert _zh(unreachable(FileNotFoundError(2, "No such file or directory"))) == (
+        "无法连接 unix:///nowhere/docker.sock 上的 Docker 引擎（套接字不存在）：请启动 dockerd，"
+        "或把 DOCKER_HOST 指向正在运行的引擎"
+    )
+    with pytest.raises(SealiftError) as refused:
+        parse_listen("nowhere")
+    assert _zh(refused.value.message) == (
+        "--listen 'nowhere' 不是 ADDRESS:PORT 格式，例如 127.0.0.1:8700"
+    )
 
 
 # -- messages copied from the library (the first test checks they still exist there) -----

@@ -2,6 +2,8 @@
 
 1. Read the head (manifest, signature, index.json) and check the signature policy.
 2. Scan every member header (names, types, order, sizes, end) before writing anything.
+   A bundle that arrives as a stream (`import_stream`, the console's upload) cannot be
+   read twice: its members are checked one by one as they arrive instead.
 3. Stream each blob into staging, hashed as it is written; blobs already in the store
    or verified in staging by an earlier, interrupted run are reused.
 4. Check that every reference is reachable (differential bundles lean on the store).
@@ -11,16 +13,19 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sealift.bundle import manifest as bm
 from sealift.bundle import safejson
-from sealift.bundle.reader import BundleReader, Head
-from sealift.bundle.signing import load_public, trusted_keys, verify
+from sealift.bundle.reader import BundleReader, Head, StreamBrokeOff, StreamBundleReader
+from sealift.bundle.signing import fingerprint, load_public, named_trusted_keys, verify
 from sealift.bundle.staging import StagedBlobMismatch, Staging
 from sealift.errors import (
     AlreadyExistsError,
@@ -30,10 +35,14 @@ from sealift.errors import (
 )
 from sealift.market import format as fmt
 from sealift.market.catalog import AppVersion, Market, preload_model_parser
+from sealift.market.origin import NOT_VERIFIED, SIGNED, UNSIGNED, Origin
 from sealift.oci.descriptor import Descriptor
 from sealift.oci.layout import MAX_JSON, children_of, walk_graph
 from sealift.progress import NO_PROGRESS, Progress
 from sealift.space import require_space
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,7 @@ class ImportResult:
     reused: int = 0  # blobs already in the store or in staging
     bytes_written: int = 0
     signed_by: str = ""
+    origin: Origin = field(default_factory=Origin)  # what the market records of its versions
 
 
 @dataclass(frozen=True)
@@ -58,10 +68,35 @@ class ImportOptions:
 def import_bundle(
     market: Market, path: Path, options: ImportOptions, progress: Progress = NO_PROGRESS
 ) -> ImportResult:
+    return _import_locked(market, partial(BundleReader, path), options, progress)
+
+
+def import_stream(
+    market: Market,
+    stream: io.RawIOBase,
+    name: str,
+    size: int,
+    options: ImportOptions,
+    progress: Progress = NO_PROGRESS,
+) -> ImportResult:
+    """Import the `size` bytes of a bundle as they arrive on `stream`, in one pass: the
+    head and its signature are checked before any blob is written, each blob by name,
+    size and digest as it comes, and the store changes only once all of it passed. When
+    the stream breaks off, the blobs verified so far stay in staging for the next try."""
+    opened = partial(StreamBundleReader, stream, name, size)
+    return _import_locked(market, opened, options, progress)
+
+
+def _import_locked(
+    market: Market,
+    opened: Callable[[], BundleReader],
+    options: ImportOptions,
+    progress: Progress,
+) -> ImportResult:
     staging = Staging(options.staging_dir)
     # the store lease spans the first look at the store's blobs to the last name written
     with staging.locked(), market.layout.writing():
-        reader = BundleReader(path)
+        reader = opened()
         try:
             return _import(market, reader, staging, options, progress)
         finally:
@@ -78,16 +113,19 @@ def _import(
     result = ImportResult()
     progress.note("checking the bundle's structure")
     head = reader.read_head()
-    result.signed_by = _check_signature(head, options)
-    reader.scan_blobs(head)
-    log.debug("%s: structure checked, %d blobs", reader.path, len(head.manifest.blobs))
+    result.origin = _check_signature(head, options, reader.path.name)
+    result.signed_by = result.origin.key
+    if reader.rewindable:
+        reader.scan_blobs(head)
+        log.debug("%s: structure checked, %d blobs", reader.path, len(head.manifest.blobs))
     todo = _new_versions(market, head, result)
     log.debug("new versions: %s", ", ".join(a.ref for a in todo) or "none")
     _check_space(market, staging, head)
     preload = _preload_model_parser() if todo else None
-    reader.rewind()
-    if reader.read_head().manifest_bytes != head.manifest_bytes:
-        raise BundleError(f"{reader.path.name} changed while it was read")
+    if reader.rewindable:
+        reader.rewind()
+        if reader.read_head().manifest_bytes != head.manifest_bytes:
+            raise BundleError(f"{reader.path.name} changed while it was read")
     fresh: list[str] = []
     try:
         _receive(market, reader, head, staging, fresh, result, progress)
@@ -95,6 +133,9 @@ def _import(
         staging.discard_pending()
         for digest in fresh:
             staging.remove(digest)
+        raise
+    except StreamBrokeOff:
+        staging.keep_verified()  # the same bundle, sent again, goes on from these
         raise
     except BaseException:
         staging.discard_pending()  # verified but not yet durable: redone on the next run
@@ -132,14 +173,22 @@ def _check_space(market: Market, staging: Staging, head: Head) -> None:
     )
 
 
-def _check_signature(head: Head, options: ImportOptions) -> str:
-    if options.verify_key is not None:
-        keys, source = [load_public(options.verify_key)], f"--verify {options.verify_key.name}"
-    else:
-        keys, source = trusted_keys(options.trust_dir), f"the trust store ({options.trust_dir})"
+def _check_signature(head: Head, options: ImportOptions, file: str) -> Origin:
+    """Apply the signature policy; what the market is to record of the bundle's versions."""
+    keys, source = _keys(options)
     if not keys:
-        return ""
-    return verify(head.manifest_bytes, head.signature, keys, source)
+        return Origin.imported(file, UNSIGNED if head.signature is None else NOT_VERIFIED)
+    key = verify(head.manifest_bytes, head.signature, list(keys.values()), source)
+    names = [name for name, public in keys.items() if fingerprint(public) == key]
+    return Origin.imported(file, SIGNED, key, names[0] if names else "")
+
+
+def _keys(options: ImportOptions) -> tuple[dict[str, Ed25519PublicKey], str]:
+    """The keys a signature must match (by name), and where they come from."""
+    path = options.verify_key
+    if path is not None:
+        return {path.name.removesuffix(".pub"): load_public(path)}, f"--verify {path.name}"
+    return named_trusted_keys(options.trust_dir), f"the trust store ({options.trust_dir})"
 
 
 def _new_versions(market: Market, head: Head, result: ImportResult) -> list[bm.AppRef]:
@@ -304,7 +353,8 @@ def _commit(
                 staging.remove(blob.digest)
         for app in todo:
             _check_app_names(market, app)
-            result.imported.append(_register(market, head, app))
+            result.imported.append(_register(market, head, app, result.origin))
+        _record_present(market, result)
     except BaseException:
         for done in result.imported:
             market.forget(done.name, done.version, done.digest)
@@ -312,14 +362,23 @@ def _commit(
         raise
 
 
-def _register(market: Market, head: Head, app: bm.AppRef) -> AppVersion:
+def _register(market: Market, head: Head, app: bm.AppRef, origin: Origin) -> AppVersion:
     try:
-        return market.register(_app_descriptor(head, app))
+        return market.register(_app_descriptor(head, app), origin=origin)
     except ModelError as exc:
         raise BundleError(
             f"the model of {app.ref} in this bundle does not validate "
             f"({'; '.join(exc.problems)}); ask its vendor for a corrected bundle"
         ) from None
+
+
+def _record_present(market: Market, result: ImportResult) -> None:
+    """A version that was here already keeps its record, unless this import checked a
+    signature its record lacks (imported again with --verify)."""
+    for ref in result.present:
+        name, version = fmt.split_ref(ref)
+        if result.origin.outranks(market.get(name, version).origin):
+            market.record_origin(name, version, result.origin)
 
 
 def _check_app_names(market: Market, app: bm.AppRef) -> None:
@@ -339,4 +398,4 @@ def _app_descriptor(head: Head, app: bm.AppRef) -> Descriptor:
     return desc.with_annotations({})
 
 
-__all__ = ["ImportOptions", "ImportResult", "import_bundle"]
+__all__ = ["ImportOptions", "ImportResult", "StreamBrokeOff", "import_bundle", "import_stream"]

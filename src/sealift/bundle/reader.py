@@ -5,6 +5,7 @@ sealift-bundle.json by name, position and size before its data is touched."""
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from sealift.bundle import safejson
 from sealift.bundle.parts import PartsReader, open_bundle
 from sealift.bundle.signing import Signature, parse_signature
 from sealift.bundle.tarstream import Member, TarReader
-from sealift.errors import BundleError, StoreError
+from sealift.errors import BundleError, SealiftError, StoreError
 from sealift.oci import media
 from sealift.oci.descriptor import Descriptor
 from sealift.oci.digest import digest_bytes
@@ -32,6 +33,11 @@ class Head:
 
 
 class BundleReader:
+    """A bundle on disk (one file or its parts): it can be read twice, so an import checks
+    its whole structure before it writes anything."""
+
+    rewindable = True
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.stream: PartsReader = open_bundle(path)
@@ -159,6 +165,48 @@ class BundleReader:
                 f"member {member.name[:100]!r} where {name} "
                 "should be (members are out of order, extra or changed)"
             )
+
+
+class StreamBrokeOff(SealiftError):
+    """A streamed bundle stopped before its end (the browser went away): what was
+    verified so far is kept for the next try, unlike a bundle that is wrong."""
+
+
+class StreamBundleReader(BundleReader):
+    """A bundle that arrives once, as a stream of `size` bytes (a browser's upload): each
+    member is checked as it comes, so the structure after the head is checked while the
+    blobs are received, not before."""
+
+    rewindable = False
+
+    def __init__(self, stream: io.RawIOBase, name: str, size: int) -> None:
+        self.path = Path(name)
+        self.size = size
+        self.tar = TarReader(stream)  # type: ignore[arg-type]
+        self.tar.where = name
+
+    def close(self) -> None:
+        pass
+
+    def rewind(self) -> None:
+        raise TypeError("a streamed bundle cannot be read twice")
+
+    def where(self, offset: int) -> str:
+        return self.path.name
+
+    def _check_length(self, manifest: bm.BundleManifest) -> None:
+        if self.size != manifest.size:
+            split = manifest.part_size and self.size < manifest.size
+            raise BundleError(
+                f"{self.path.name} is {self.size} bytes but its sealift-bundle.json says "
+                f"{manifest.size}: "
+                + (
+                    "it is one part of a split bundle; join the parts into one file first"
+                    if split
+                    else "it is not the whole bundle; copy it again"
+                )
+            )
+        self.tar.expected_size = manifest.size
 
 
 def _index_refs(doc: dict[str, Any]) -> dict[str, Descriptor]:

@@ -115,9 +115,14 @@ def _read_key(path: Path) -> bytes:
 
 def trusted_keys(trust_dir: Path) -> list[Ed25519PublicKey]:
     """Every `*.pub` in the trust directory (sorted by name)."""
+    return list(named_trusted_keys(trust_dir).values())
+
+
+def named_trusted_keys(trust_dir: Path) -> dict[str, Ed25519PublicKey]:
+    """Every `*.pub` in the trust directory by its name without `.pub` (sorted)."""
     if not trust_dir.is_dir():
-        return []
-    return [load_public(p) for p in sorted(trust_dir.glob("*.pub"))]
+        return {}
+    return {p.stem: load_public(p) for p in sorted(trust_dir.glob("*.pub"))}
 
 
 def sign(data: bytes, key: Ed25519PrivateKey) -> Signature:

@@ -39,6 +39,7 @@ BATCH_BYTES = 128 * 1024 * 1024
 BATCH_FILES = 128
 HASHING_BLOBS = 2  # blobs hashed at once (in threads of their own)
 HASH_BEHIND = 32  # chunks the copy of a blob may run ahead of its hash
+HASH_CHUNK = 8 * 1024 * 1024  # small chunks are gathered to this much before they are hashed
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 
 # fill(fd, copied): write a blob into `fd`, calling copied(offset, n) after each chunk.
@@ -160,6 +161,15 @@ class Staging:
         if durable is not None:
             durable.result()
 
+    def keep_verified(self) -> None:
+        """Like flush, but a blob that does not match is dropped without a word: what is
+        kept must be right, and the caller is already failing for its own reason."""
+        while self._hashing:
+            with contextlib.suppress(StagedBlobMismatch):
+                self._verify_oldest()
+        self._make_durable_in_background()
+        self._wait_durable()
+
     def discard_pending(self) -> None:
         """Drop the blobs not yet durable (a batch already being made durable finishes:
         those blobs are verified)."""
@@ -215,11 +225,20 @@ class _FileHasher:
         self._digest = hashlib.sha256()
         self._queued: deque[Future[None]] = deque()  # in order: one worker
         self.size = 0
+        self._handed = 0  # bytes handed to the hash thread (the rest waits for more)
 
     def copied(self, offset: int, n: int) -> None:
         if offset != self.size:
             raise ValueError(f"chunk at {offset} arrived out of order (expected {self.size})")
         self.size += n
+        if self.size - self._handed >= HASH_CHUNK:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Small chunks (an upload's pieces) are handed over together: one writeback
+        request, one mapping and one wake-up of the hash thread per HASH_CHUNK."""
+        offset, n = self._handed, self.size - self._handed
+        self._handed = self.size
         start_writeback(self._fd, offset, n)
         self._queued.append(self._pool.submit(self._hash, offset, n))
         while self._queued and (len(self._queued) > HASH_BEHIND or self._queued[0].done()):
@@ -227,6 +246,8 @@ class _FileHasher:
 
     def hexdigest(self) -> str:
         try:
+            if self.size > self._handed:
+                self._hand_over()
             while self._queued:
                 self._queued.popleft().result()
         finally:

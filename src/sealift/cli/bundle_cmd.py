@@ -249,6 +249,7 @@ def import_cmd(env: Env, file: Path, verify_key: Path | None) -> None:
     """Verify a bundle (or its parts) and add its app versions to the local market."""
     from sealift.bundle.importer import ImportOptions, import_bundle
     from sealift.market.catalog import Market
+    from sealift.market.origin import NOT_VERIFIED
 
     options = ImportOptions(
         staging_dir=env.home / "staging", trust_dir=env.trust_dir, verify_key=verify_key
@@ -257,6 +258,8 @@ def import_cmd(env: Env, file: Path, verify_key: Path | None) -> None:
     result = import_bundle(Market(env.store), file, options, _progress())
     if result.signed_by:
         _step(f"signature good (key {result.signed_by[:19]}...)")
+    elif result.origin.status == NOT_VERIFIED:
+        _step("the bundle is signed, but no trusted key was there to check it (--verify KEY.pub)")
     for ref in result.present:
         _step(f"{ref} was already in the store")
     for app in result.imported:

@@ -95,7 +95,9 @@ def market_list(env: Env, as_json: bool) -> None:
     if not apps:
         ui.out.print("The market is empty: `sealift publish` or `sealift import` adds to it.")
         return
-    table = ui.table("APP", "VERSION", "COMPONENTS", "PLATFORMS", "SIZE", "DIGEST", box=None)
+    table = ui.table(
+        "APP", "VERSION", "COMPONENTS", "PLATFORMS", "SIZE", "DIGEST", "SIGNATURE", box=None
+    )
     for app in apps:
         s = version_summary(app)
         table.add_row(
@@ -105,6 +107,7 @@ def market_list(env: Env, as_json: bool) -> None:
             ", ".join(s["platforms"]),
             human_size(s["size"]),
             app.digest[:19],
+            s["signature"],
         )
     ui.out.print(table)
 
@@ -120,7 +123,11 @@ def market_show(env: Env, ref: str, as_json: bool) -> None:
         ui.print_json(version_details(app))
         return
     ui.out.print(f"[bold]{app.ref}[/bold]  {app.model.description or ''}")
-    ui.out.print(f"digest   {app.digest}\ncreated  {app.created}")
+    ui.out.print(f"digest     {app.digest}\ncreated    {app.created}")
+    key = f" (key {app.origin.key})" if app.origin.key else ""
+    ui.out.print(f"signature  {app.origin.text()}{key}", markup=False)
+    if app.origin.file:
+        ui.out.print(f"origin     imported from {app.origin.file} at {app.origin.at}", markup=False)
     table = ui.table("COMPONENT", "IMAGE", "PLATFORMS", "SIZE", box=None)
     for comp in app.components:
         table.add_row(

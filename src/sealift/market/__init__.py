@@ -5,4 +5,4 @@ names in its own `__all__` what it offers. The rest is private to the package, a
 nothing is imported here (see docs/architecture.md, "The library surface").
 """
 
-__all__ = ["catalog", "format", "publish", "push", "rendering", "siteregistry"]
+__all__ = ["catalog", "format", "origin", "publish", "push", "rendering", "siteregistry"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from sealift.errors import AlreadyExistsError, NotFoundError, StoreError
 from sealift.formats import semver_key
 from sealift.market import format as fmt
 from sealift.market.format import APP_ARTIFACT, APP_CONFIG, COMPONENT
+from sealift.market.origin import Origin, without_origin
 from sealift.oci import media
 from sealift.oci.descriptor import Descriptor, Platform
 from sealift.oci.layout import Layout
@@ -28,6 +29,7 @@ __all__ = [
     "AppVersion",
     "ComponentImage",
     "Market",
+    "Origin",
     "version_details",
     "version_summary",
 ]
@@ -50,6 +52,7 @@ class AppVersion:
     model_json: Mapping[str, Any]  # the normalized model as stored
     components: list[ComponentImage] = field(default_factory=list)
     created: str = ""
+    origin: Origin = field(default_factory=Origin)  # where it came from, its signature
 
     @functools.cached_property
     def model(self) -> AppModel:
@@ -97,19 +100,22 @@ class Market:
     def blobs(self, app: AppVersion) -> set[str]:
         return {d.digest for d in self.layout.walk(app.descriptor)}
 
-    def register(self, index: Descriptor, *, force: bool = False) -> AppVersion:
-        """Name an app index (whose blobs are all in the store) and its components."""
-        app = self._read(index)
+    def register(
+        self, index: Descriptor, *, force: bool = False, origin: Origin | None = None
+    ) -> AppVersion:
+        """Name an app index (whose blobs are all in the store) and its components, and
+        record where it came from on its entry (see market/origin.py)."""
+        app = replace(self._read(index), origin=origin or Origin())
         app.model  # noqa: B018 -- a version whose model does not validate is refused
         self._check_complete(app)
-        names = {app.ref: index}
+        names = {app.ref: index.with_annotations({**index.annotations, **app.origin.annotations()})}
         for comp in app.components:
             names[fmt.component_ref(app.name, comp.name, app.version)] = comp.descriptor
         with self.layout.editing_entries() as entries:
             existing = _named(entries).get(app.ref)
             if existing is not None and not force:
-                if existing.digest == index.digest:
-                    return app
+                if existing.digest == index.digest:  # named already: its record stays
+                    return replace(app, origin=Origin.from_annotations(existing.annotations))
                 raise AlreadyExistsError(
                     f"{app.ref} is already in the market with other content; versions are "
                     "immutable: publish a new version, or pass --force to replace it"
@@ -133,6 +139,14 @@ class Market:
         self.forget(name, version)
         freed = self.layout.collect_garbage(on_wait=on_wait)
         return freed or (0, 0)
+
+    def record_origin(self, name: str, version: str, origin: Origin) -> None:
+        """Replace the record of where a version came from (its content stays as it is)."""
+        with self.layout.editing_entries() as entries:
+            for at, entry in enumerate(entries):
+                if entry.annotations.get(media.REF_NAME) == fmt.version_ref(name, version):
+                    notes = {**without_origin(entry.annotations), **origin.annotations()}
+                    entries[at] = entry.with_annotations(notes)
 
     def forget(self, name: str, version: str, digest: str | None = None) -> None:
         """Drop the names of a version (and of its components) from index.json; with
@@ -172,7 +186,7 @@ class Market:
             desc.media_type,
             desc.digest,
             desc.size,
-            {k: v for k, v in desc.annotations.items() if k != media.REF_NAME},
+            {k: v for k, v in without_origin(desc.annotations).items() if k != media.REF_NAME},
             artifact_type=APP_ARTIFACT,
         )
         return AppVersion(
@@ -182,6 +196,7 @@ class Market:
             model_json=model,
             components=[self._component(e, images) for e in entries if COMPONENT in e.annotations],
             created=str(annotations.get(fmt.CREATED, "")),
+            origin=Origin.from_annotations(desc.annotations),
         )
 
     def _read_model(self, entries: builtins.list[Descriptor]) -> dict[str, Any]:
@@ -285,6 +300,8 @@ def version_summary(app: AppVersion) -> dict[str, Any]:
         "components": len(app.components),
         "platforms": platforms,
         "size": sum(c.size for c in app.components),
+        "signature": app.origin.text(),
+        "origin": app.origin.to_json(),
     }
 
 

@@ -12,6 +12,7 @@ from sealift.errors import AlreadyExistsError, SealiftError
 from sealift.formats import canonical_json, utc_timestamp
 from sealift.market import format as fmt
 from sealift.market.catalog import AppVersion, Market
+from sealift.market.origin import Origin
 from sealift.model.app import AppModel
 from sealift.model.normal import to_json, with_images
 from sealift.oci import media
@@ -56,7 +57,7 @@ def publish(
         images = _copy_images(market.layout, model, options, progress)
         index = _write_app_index(market.layout, model, images)
         log.debug("app index %s written; registering it", index.digest)
-        return market.register(index, force=options.force)
+        return market.register(index, force=options.force, origin=Origin.published())
 
 
 def _copy_images(

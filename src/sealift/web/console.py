@@ -3,8 +3,6 @@ the job board, the templates, and the helpers that read a form and render a page
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +15,6 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from sealift.deploy.context import Context, site_context
 from sealift.errors import SealiftError
-from sealift.files import atomic_write
 from sealift.market.catalog import AppVersion, Market
 from sealift.progress import NO_PROGRESS, Progress
 from sealift.space import human_size
@@ -25,8 +22,6 @@ from sealift.web import i18n
 from sealift.web.auth import Session, Sessions
 from sealift.web.jobs import JobBoard
 from sealift.web.watch import StatusWatch
-
-SIGNATURES = "signatures.json"
 
 
 @dataclass(frozen=True)
@@ -40,10 +35,6 @@ class Settings:
     def console_dir(self) -> Path:
         return self.home / "console"
 
-    @property
-    def uploads(self) -> Path:
-        return self.home / "console" / "uploads"
-
 
 @dataclass
 class Console:
@@ -52,8 +43,8 @@ class Console:
     jobs: JobBoard = field(init=False)
     watch: StatusWatch = field(init=False)
     templates: jinja2.Environment = field(init=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
     _by_version: dict[str, Any] = field(default_factory=dict)
+    upload_jobs: dict[str, str] = field(default_factory=dict)  # an upload's key: its import job
 
     def __post_init__(self) -> None:
         self.watch = StatusWatch(lambda: self.context(bounded=False))
@@ -86,22 +77,6 @@ class Console:
             self._by_version[ref] = read(found)
         ports: dict[str, set[int]] = self._by_version[ref]
         return ports
-
-    # -- who signed what (the store keeps no signature; the console remembers its imports)
-
-    def signatures(self) -> dict[str, str]:
-        path = self.settings.console_dir / SIGNATURES
-        try:
-            data: dict[str, str] = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return {}
-        return data
-
-    def remember_signatures(self, found: dict[str, str]) -> None:
-        with self._lock:
-            data = {**self.signatures(), **found}
-            path = self.settings.console_dir / SIGNATURES
-            atomic_write(path, json.dumps(data, indent=1).encode(), mode=0o600)
 
 
 def console_of(request: Request) -> Console:

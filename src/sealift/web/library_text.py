@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 FIELD = re.compile(r"\{(\w+)\}")
-DEPTH = 3  # how deep a message may nest in another one's field
+DEPTH = 6  # how deep a message may nest in another one's field
 MAX_LINE = 2000  # longer lines are no message of the library (and never matched)
 
 
@@ -68,7 +68,13 @@ def templates(lang: str) -> tuple[Template, ...]:
         Template(e, pattern_of(e), t, tuple(c for c in FIELD.split(e)[::2] if c))
         for e, t in data.items()
     ]
-    return tuple(sorted(found, key=lambda t: -len(fixed_text(t.english))))
+    return tuple(sorted(found, key=_specific_first))
+
+
+def _specific_first(template: Template) -> tuple[int, bool]:
+    """The one with the most fixed text first; of two with as much, the one that starts
+    with its own words ("component {c}: {why}" before "{image}: {host} answered {code}")."""
+    return -len(fixed_text(template.english)), template.english.startswith("{")
 
 
 def translate(text: str, lang: str) -> str:

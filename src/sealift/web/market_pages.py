@@ -3,7 +3,9 @@ a bundle (browser upload or the import directory) into it."""
 
 from __future__ import annotations
 
-import secrets
+import asyncio
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from sealift.bundle.importer import ImportOptions, ImportResult, import_bundle
+from sealift.bundle.importer import ImportOptions, ImportResult, import_bundle, import_stream
 from sealift.deploy.removal import installations_needing, remove_version
 from sealift.errors import SealiftError
 from sealift.market.catalog import Market, version_details, version_summary
@@ -25,7 +27,13 @@ from sealift.web.console import (
     see_other,
 )
 from sealift.web.jobs import Job
-from sealift.web.uploads import Upload, append, check_upload_space, inside, offered_files, upload_of
+from sealift.web.uploads import (
+    BodyPipe,
+    ImportStopped,
+    check_upload_space,
+    inside,
+    offered_files,
+)
 
 
 def _market(console: Console) -> Market:
@@ -33,12 +41,7 @@ def _market(console: Console) -> Market:
 
 
 def market_page(request: Request) -> Response:
-    console = console_of(request)
-    signatures = console.signatures()
-    versions = [
-        {**version_summary(a), "signature": signatures.get(a.digest, "")}
-        for a in _market(console).list()
-    ]
+    versions = [version_summary(a) for a in _market(console_of(request)).list()]
     return render(request, "market.html", versions=versions)
 
 
@@ -53,7 +56,6 @@ def version_page(request: Request) -> Response:
         request,
         "version.html",
         app=version_details(app),
-        signature=console.signatures().get(app.digest, ""),
         parameters=app.model.parameters,
         needed_by=installations_needing(console.settings.home, ref),
     )
@@ -86,41 +88,42 @@ def import_page(request: Request) -> Response:
 
 
 async def upload_action(request: Request) -> Response:
-    """The body is the bundle itself, or the rest of it from `offset` (sent by the page's
-    script), streamed to disk; the import starts when the whole file is there."""
+    """The body is the bundle itself, imported as it arrives (`import_stream`): its job
+    starts with the first byte and the answer names it. When the browser goes away
+    midway, the blobs verified so far stay in staging for its next try."""
     console = console_of(request)
     length = _number(request.headers.get("content-length"))
     if length is None:
         return JSONResponse({"error": "the upload has no Content-Length"}, status_code=411)
-    upload = _upload(console, request, length)
     try:
-        check_upload_space(upload, length)
-        received = await append(
-            upload, _number(request.query_params.get("offset")) or 0, request.stream()
-        )
+        check_upload_space(console.settings.home, length)
     except SealiftError as exc:
-        return JSONResponse({"error": said(request, exc.message), "received": upload.received}, 400)
-    except ClientDisconnect:  # the browser went: what arrived waits for it to go on
+        return JSONResponse({"error": said(request, exc.message)}, 400)
+    pipe = BodyPipe(asyncio.get_running_loop())
+    name = Path(request.query_params.get("name", "")).name or "bundle.tar"
+    job = _start_import(console, name, partial(_import_upload, pipe, name, length), pipe.stop)
+    console.upload_jobs[request.query_params.get("key", "")] = job.id
+    try:
+        await pipe.feed(request.stream())
+    except ClientDisconnect:
+        pipe.break_off()
         return Response(status_code=400)
-    if received < upload.total:
-        return JSONResponse({"received": received})
-    path = upload.complete()
-    job = _start_import(console, path, path.name.partition("-")[2], remove_after=True)
+    except ImportStopped:
+        pass  # the import failed early; its job says why (console.js looks when the answer is lost)
     return JSONResponse({"job": job.id, "url": f"/jobs/{job.id}"})
 
 
+def _import_upload(
+    pipe: BodyPipe, name: str, size: int, market: Market, options: ImportOptions, job: Job
+) -> ImportResult:
+    return import_stream(market, pipe, name, size, options, job)
+
+
 def upload_state(request: Request) -> Response:
-    """How much of an upload the server has, so that the browser goes on from there."""
-    upload = _upload(console_of(request), request, 0)
-    return JSONResponse({"received": upload.received})
-
-
-def _upload(console: Console, request: Request, length: int) -> Upload:
-    query = request.query_params
-    offset = _number(query.get("offset")) or 0
-    total = _number(query.get("total")) or offset + length
-    key = query.get("key") or secrets.token_hex(8)  # no key: a fresh upload
-    return upload_of(console.settings.uploads, key, query.get("name", ""), total)
+    """The import job the upload with this key started, if any: a browser that lost the
+    upload's answer (the console stops reading a body whose import failed) finds it here."""
+    key = request.query_params.get("key", "")
+    return JSONResponse({"job": console_of(request).upload_jobs.get(key) if key else None})
 
 
 def _number(text: str | None) -> int | None:
@@ -137,21 +140,30 @@ async def pick_action(request: Request) -> Response:
         path = await run_in_threadpool(inside, root, name)
     except SealiftError as exc:
         return failure(request, exc.message)
-    job = _start_import(console, path, name, remove_after=False)
+    job = _start_import(console, name, partial(_import_file, path))
     return see_other(f"/jobs/{job.id}")
 
 
-def _start_import(console: Console, path: Path, label: str, remove_after: bool) -> Job:
+ImportRun = Callable[[Market, ImportOptions, Job], ImportResult]
+
+
+def _import_file(path: Path, market: Market, options: ImportOptions, job: Job) -> ImportResult:
+    return import_bundle(market, path, options, job)
+
+
+def _start_import(
+    console: Console, label: str, run: ImportRun, after: Callable[[], None] | None = None
+) -> Job:
+    """`run` the import in a job; `after()` follows it whatever happened."""
     home = console.settings.home
 
     def work(job: Job) -> None:
         options = ImportOptions(staging_dir=home / "staging", trust_dir=home / "trust")
         try:
-            result = import_bundle(_market(console), path, options, job)
+            result = run(_market(console), options, job)
         finally:
-            if remove_after:
-                path.unlink(missing_ok=True)
-        console.remember_signatures({a.digest: result.signed_by for a in result.imported})
+            if after is not None:
+                after()
         job.result = _import_result(result)
 
     return console.jobs.start("import", label, work)
@@ -165,6 +177,7 @@ def _import_result(result: ImportResult) -> dict[str, Any]:
         "reused": result.reused,
         "bytes": result.bytes_written,
         "signed_by": result.signed_by,
+        "origin": result.origin.to_json(),
     }
 
 

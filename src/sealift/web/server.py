@@ -11,7 +11,6 @@ from pathlib import Path
 from sealift.errors import UsageError
 from sealift.web.auth import USER, Sessions, admin_password
 from sealift.web.console import Console, Settings
-from sealift.web.uploads import sweep
 
 DEFAULT_LISTEN = "127.0.0.1:8700"
 
@@ -72,8 +71,6 @@ def prepare(options: ServeOptions, say: Callable[[str], None]) -> tuple[Console,
         secure_cookies=options.tls_cert is not None,
     )
     settings.console_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    settings.uploads.mkdir(parents=True, exist_ok=True, mode=0o700)
-    sweep(settings.uploads)
     password_hash, made = admin_password(settings.console_dir, options.password_file)
     if made:
         say(f"admin password (shown this once; user {USER}): {made}")
@@ -86,6 +83,7 @@ def serve(options: ServeOptions, say: Callable[[str], None]) -> None:
     import uvicorn
 
     from sealift.web.app import make_app
+    from sealift.web.fasth11 import FastH11Protocol
 
     console, host, port = prepare(options, say)
     scheme = "https" if options.tls_cert else "http"
@@ -99,7 +97,7 @@ def serve(options: ServeOptions, say: Callable[[str], None]) -> None:
         ssl_keyfile=str(options.tls_key) if options.tls_key else None,
         log_level="warning",
         access_log=False,
-        http="h11",
+        http=FastH11Protocol,
         ws="none",
         lifespan="off",
         timeout_graceful_shutdown=5,

@@ -1,26 +1,29 @@
-"""Where a bundle to import comes from: a browser upload, streamed to disk as it arrives,
-or a file in the directory the operator allowed at start-up (`--import-dir`), which a
-name given by the browser can never leave (no `..`, no absolute path, no symlink)."""
+"""Where a bundle to import comes from: a browser upload, imported as it arrives (the
+body passes through a bounded pipe to the import's thread; nothing is kept but the blobs
+the import verifies), or a file in the directory the operator allowed at start-up
+(`--import-dir`), which a name given by the browser can never leave (no `..`, no
+absolute path, no symlink)."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
+import asyncio
+import io
 import os
-import re
-import time
+import threading
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sealift.bundle.importer import StreamBrokeOff
 from sealift.errors import NotFoundError, UsageError
 from sealift.space import require_space
 
 MAX_LISTED = 500
 MAX_DEPTH = 3
-PART_MAX_AGE = 2 * 86400.0  # an upload nobody goes on with for two days is removed
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+PIPE_LIMIT = 32 * 1024 * 1024  # bytes of an upload waiting for its import, at most
+MAX_IOV = 512  # pieces written by one pwritev (the system allows 1024)
 
 
 @dataclass(frozen=True)
@@ -60,85 +63,161 @@ def inside(root: Path, name: str) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class Upload:
-    """One bundle on its way from a browser: the bytes so far in `part`. The browser names
-    it by a key (the file's name, size and date), so an upload that broke off goes on
-    where it stopped when the same file is chosen again."""
-
-    part: Path
-    total: int
-
-    @property
-    def received(self) -> int:
-        try:
-            return self.part.stat().st_size
-        except FileNotFoundError:
-            return 0
-
-    def complete(self) -> Path:
-        """The whole file, under its name without `.part`."""
-        whole = self.part.with_suffix("")
-        os.replace(self.part, whole)
-        return whole
+class ImportStopped(Exception):
+    """The import reading an upload ended before the upload did (its job says why)."""
 
 
-def upload_of(uploads: Path, key: str, filename: str, total: int) -> Upload:
-    uploads.mkdir(parents=True, exist_ok=True, mode=0o700)
-    clean = SAFE_NAME.sub("_", Path(filename).name)[-80:] or "bundle.tar"
-    digest = hashlib.sha256(f"{key}\0{total}".encode()).hexdigest()[:16]
-    return Upload(uploads / f"{digest}-{clean}.part", total)
+class UploadBrokeOff(UsageError):
+    """Raised in the import's thread when the browser went away midway."""
+
+    def __init__(self) -> None:
+        super().__init__("the upload broke off; choose the file again: what was verified is kept")
 
 
-def sweep(uploads: Path, max_age: float = PART_MAX_AGE) -> None:
-    """Forget uploads that nobody went on with for `max_age` seconds."""
-    now = time.time()
-    for part in uploads.glob("*.part"):
-        with contextlib.suppress(OSError):
-            if now - part.stat().st_mtime > max_age:
-                part.unlink()
+class BodyPipe(io.RawIOBase):
+    """A request's body as a file that an import reads in its own thread while the event
+    loop receives the body: at most `limit` bytes wait in between, so the import runs at
+    the speed the bytes arrive and the console's memory stays bounded. The event loop
+    side calls `feed`; the import side reads."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int = PIPE_LIMIT) -> None:
+        super().__init__()
+        self._loop, self._limit = loop, limit
+        self._chunks: deque[memoryview] = deque()
+        self._size = 0
+        self._ended = False
+        self._error: BaseException | None = None
+        self._stopped = False  # the reader is gone
+        self._waiting = False  # `feed` waits for room
+        self._cond = threading.Condition()
+        self._room = asyncio.Event()
+
+    # -- the event loop's side
+
+    async def feed(self, chunks: AsyncIterator[bytes]) -> None:
+        """Pass each chunk on, waiting while the pipe is full; then the end of the body.
+        Raises ImportStopped when the reader ended first."""
+        async for chunk in chunks:
+            while not self._put(chunk):
+                await self._room.wait()
+        with self._cond:
+            self._ended = True
+            self._cond.notify_all()
+
+    def _put(self, chunk: bytes) -> bool:
+        with self._cond:
+            if self._stopped:
+                raise ImportStopped()
+            if self._size >= self._limit:
+                self._room.clear()
+                self._waiting = True
+                return False
+            if chunk:
+                self._chunks.append(memoryview(chunk))
+                self._size += len(chunk)
+                self._cond.notify_all()
+            return True
+
+    def break_off(self) -> None:
+        """The body will not come whole: the reader gets UploadBrokeOff."""
+        with self._cond:
+            self._error = StreamBrokeOff(
+                "the upload broke off; choose the file again: what was verified is kept"
+            )
+            self._cond.notify_all()
+
+    # -- the reader's side (io.RawIOBase)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """What has arrived, up to len(buffer) bytes (0 at the end of the body)."""
+        out, n = memoryview(buffer).cast("B"), 0
+        for piece in self._take(len(out)):
+            out[n : n + len(piece)] = piece
+            n += len(piece)
+        return n
+
+    def copy_to(self, fd: int, offset: int, count: int) -> int:
+        """Write up to `count` bytes that have arrived into file `fd` at `offset`, straight
+        from the pieces received (TarReader.copy_data uses it: no copy of its own)."""
+        pieces = self._take(count)
+        n = sum(len(p) for p in pieces)
+        written = 0
+        while written < n:
+            written += os.pwritev(fd, _skip(pieces, written)[:MAX_IOV], offset + written)
+        return n
+
+    def _take(self, count: int) -> list[memoryview]:
+        """Up to `count` bytes that have arrived, waiting for the first ones ([] at the end
+        of the body)."""
+        with self._cond:
+            while not self._chunks and not self._ended and self._error is None:
+                self._cond.wait()
+            if self._error is not None:
+                raise self._error
+            pieces, n = [], 0
+            while self._chunks and n < count:
+                chunk = self._chunks.popleft()
+                if len(chunk) > count - n:
+                    chunk, rest = chunk[: count - n], chunk[count - n :]
+                    self._chunks.appendleft(rest)
+                pieces.append(chunk)
+                n += len(chunk)
+            self._size -= n
+            if self._waiting and self._size <= self._limit // 2:
+                self._waiting = False
+                self._loop.call_soon_threadsafe(self._room.set)
+            return pieces
+
+    def read(self, size: int = -1) -> bytes:
+        """`size` bytes, fewer only at the end of the body (as a file reads)."""
+        if size < 0:
+            raise ValueError("a BodyPipe is read in pieces")
+        out = bytearray(size)
+        view, got = memoryview(out), 0
+        while got < size:
+            n = self.readinto(view[got:])
+            if not n:
+                break
+            got += n
+        return bytes(out[:got])
+
+    def stop(self) -> None:
+        """The reader is done with the body (finished or failed): `feed` stops."""
+        with self._cond:
+            self._stopped = True
+            self._chunks.clear()
+            self._size = 0
+        self._loop.call_soon_threadsafe(self._room.set)
 
 
-def check_upload_space(upload: Upload, length: int) -> None:
-    """Refuse before the first byte what the disk cannot hold: the rest of the upload and,
-    while it is imported, its blobs in the store (on the same file system)."""
+def _skip(pieces: list[memoryview], n: int) -> list[memoryview]:
+    """`pieces` without their first `n` bytes."""
+    for i, piece in enumerate(pieces):
+        if n < len(piece):
+            return [piece[n:], *pieces[i + 1 :]]
+        n -= len(piece)
+    return []
+
+
+def check_upload_space(staging: Path, length: int) -> None:
+    """Refuse before the first byte what the disk cannot hold: the bundle's blobs, which
+    the import writes as they arrive."""
     require_space(
-        upload.part.parent,
-        length + upload.total,
+        staging,
+        length,
         "uploading and importing this bundle",
         "free some space, or copy the file to the import directory and import it from there",
     )
 
 
-async def append(upload: Upload, offset: int, chunks: AsyncIterator[bytes]) -> int:
-    """Write `chunks` after the first `offset` bytes as they arrive; returns the bytes
-    received so far. What arrived stays when the request breaks off."""
-    with open(upload.part, "ab") as out:
-        try:
-            fcntl.flock(out.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UsageError("this file is being uploaded from another page; wait for it") from None
-        received = os.fstat(out.fileno()).st_size
-        if offset != received:
-            raise UsageError(
-                f"the upload is at {received} bytes, not {offset}; choose the file again"
-            )
-        async for chunk in chunks:
-            received += len(chunk)
-            if received > upload.total:
-                out.truncate(offset)
-                raise UsageError("the upload is longer than it said; upload it again")
-            out.write(chunk)
-    return received
-
-
 __all__ = [
+    "BodyPipe",
+    "ImportStopped",
     "Offered",
-    "Upload",
-    "append",
     "check_upload_space",
     "inside",
     "offered_files",
-    "sweep",
-    "upload_of",
 ]

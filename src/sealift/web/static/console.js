@@ -6,8 +6,9 @@ function csrf() {
   return document.body.dataset.csrf || "";
 }
 
-// Upload a bundle as the request body, streamed by the browser, with progress. The server
-// keeps what arrived: choosing the same file again after a break goes on from there.
+// Upload a bundle as the request body, streamed by the browser, with progress; the server
+// imports it as it arrives. After a break, choosing the same file again sends it anew and
+// the import keeps what it had verified.
 function setupUpload(form) {
   const bar = document.getElementById("upload-progress");
   const status = document.getElementById("upload-status");
@@ -18,39 +19,45 @@ function setupUpload(form) {
     error.hidden = false;
     button.disabled = false;
   };
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
     const file = form.querySelector("input[type=file]").files[0];
     if (!file) return;
-    const key = [file.name, file.size, file.lastModified].join("/");
-    const query = "key=" + encodeURIComponent(key) + "&name=" + encodeURIComponent(file.name) +
-      "&total=" + file.size;
+    const key = [file.name, file.size, file.lastModified, Date.now()].join("/");
+    const query = "key=" + encodeURIComponent(key) + "&name=" + encodeURIComponent(file.name);
+    // When the server stopped reading (its import failed early), the answer may be lost:
+    // the job the upload started says what happened.
+    const lost = async () => {
+      const known = await fetch("/api/uploads?" + query, { credentials: "same-origin" });
+      const job = known.ok ? (await known.json()).job : null;
+      if (job) window.location.assign("/jobs/" + job);
+      else fail(status.dataset.interrupted);
+    };
     button.disabled = true;
     error.hidden = true;
-    let start = 0;
-    const known = await fetch("/api/uploads?" + query, { credentials: "same-origin" });
-    if (known.ok) start = (await known.json()).received || 0;
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/import/upload?" + query + "&offset=" + start);
+    xhr.open("POST", "/import/upload?" + query);
     xhr.setRequestHeader("X-CSRF-Token", csrf());
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     bar.hidden = false;
     status.textContent = status.dataset.uploading;
     xhr.upload.onprogress = (e) => {
-      bar.value = (100 * (start + e.loaded)) / file.size;
+      bar.value = (100 * e.loaded) / file.size;
     };
     xhr.onload = () => {
       let answer = {};
-      try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = { error: xhr.responseText }; }
+      try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = {}; }
       if (xhr.status === 200 && answer.url) {
         status.textContent = status.dataset.uploaded;
         window.location.assign(answer.url);
-        return;
+      } else if (answer.error) {
+        fail(answer.error);
+      } else {
+        lost();
       }
-      fail(answer.error || status.dataset.interrupted);
     };
-    xhr.onerror = () => fail(status.dataset.interrupted);
-    xhr.send(file.slice(start));
+    xhr.onerror = lost;
+    xhr.send(file);
   });
 }
 
