@@ -322,3 +322,26 @@ def test_over_tls_a_browser_logs_in_with_a_secure_strict_cookie(
         expect(page.locator("tbody tr").first).to_contain_text("unknown")
         shot(page, "en-16-market-over-tls")
         context.close()
+
+
+def test_a_bad_upload_that_the_console_stops_reading_shows_its_error(
+    browser: Browser, running: RunningConsole, tmp_path: Path
+) -> None:
+    """A file that is no bundle: the import fails at its first block and the console
+    stops reading the body while the browser still sends it. The answer may be lost with
+    the connection; the page finds the import's job anyway and shows its one error."""
+    junk = tmp_path / "not-a-bundle.tar"
+    with junk.open("wb") as out:
+        out.write(b"this is no tar file".ljust(512, b"!"))
+        out.truncate(256 * 1024 * 1024)
+    page = browser.new_page(locale="en-US")
+    log_in(page, running.url)
+    page.goto(f"{running.url}/import")
+    page.locator("input[type=file]").set_input_files(str(junk))
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page).to_have_url(re.compile(r"/jobs/"), timeout=JOB_TIMEOUT)
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_count(1, timeout=JOB_TIMEOUT)
+    expect(alert).to_contain_text("not-a-bundle.tar is not a sealift bundle")
+    page.goto(f"{running.url}/market")
+    expect(page.get_by_text("The market is empty")).to_be_visible()

@@ -37,22 +37,9 @@ from sealift.web import i18n, library_text
 from sealift.web.jobs import Job, JobBoard
 from sealift.web.server import parse_listen
 from sealift.yamltext import load_yaml
+from tests.unit.test_console_library_coverage import AREAS as LIBRARY
+from tests.unit.test_console_library_coverage import SRC
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "sealift"
-LIBRARY = [
-    "deploy",
-    "bundle",
-    "market",
-    "targets",
-    "model",
-    "oci",
-    "render",
-    "web",
-    "errors.py",
-    "files.py",
-    "space.py",
-    "yamltext.py",
-]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 zh = i18n.translator("zh")
 
@@ -239,12 +226,17 @@ def _tar(*members: str) -> bytes:
     ],
 )
 def test_import_verification_errors(tmp_path: Path, content: bytes, chinese: str) -> None:
+    assert chinese in _refusal_in_chinese(tmp_path, content)
+
+
+def _refusal_in_chinese(tmp_path: Path, content: bytes) -> str:
+    """What `sealift import` of a file holding `content` says, in Chinese."""
     bundle = tmp_path / "shop.tar"
     bundle.write_bytes(content)
     options = ImportOptions(tmp_path / "staging", tmp_path / "trust")
     with pytest.raises(BundleError) as refused:
         import_bundle(Market(tmp_path / "store"), bundle, options)
-    assert chinese in _zh(refused.value.message)
+    return _zh(refused.value.message)
 
 
 def _member(name: str, data: bytes | None, kind: bytes = tarfile.REGTYPE) -> bytes:
@@ -280,12 +272,7 @@ def _member(name: str, data: bytes | None, kind: bytes = tarfile.REGTYPE) -> byt
     ],
 )
 def test_damaged_bundles(tmp_path: Path, content: bytes, chinese: str) -> None:
-    bundle = tmp_path / "shop.tar"
-    bundle.write_bytes(content)
-    options = ImportOptions(tmp_path / "staging", tmp_path / "trust")
-    with pytest.raises(BundleError) as refused:
-        import_bundle(Market(tmp_path / "store"), bundle, options)
-    assert _zh(refused.value.message) == chinese
+    assert _refusal_in_chinese(tmp_path, content) == chinese
 
 
 @pytest.mark.parametrize(
