@@ -10,6 +10,7 @@ import os
 import random
 import threading
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,3 +124,33 @@ def test_a_body_that_breaks_off_is_an_error_for_the_reader() -> None:
 
     with pytest.raises(StreamBrokeOff, match="the upload broke off"):
         in_thread(lambda: asyncio.run(run()))
+
+
+def test_copy_to_writes_what_arrived_into_the_file(tmp_path: Path) -> None:
+    """The import's way to take the body: straight into its file, in order, at the offset
+    it asks; 0 at the end."""
+    data = os.urandom(3 << 20)
+    chunks = [data[at : at + 700_001] for at in range(0, len(data), 700_001)]
+    target = tmp_path / "blob"
+
+    async def run() -> list[int]:
+        pipe = BodyPipe(asyncio.get_running_loop(), LIMIT)
+
+        def copy() -> list[int]:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT)
+            sizes, offset = [], 0
+            try:
+                while n := pipe.copy_to(fd, offset, 1 << 20):
+                    sizes.append(n)
+                    offset += n
+            finally:
+                os.close(fd)
+            return sizes
+
+        writer = asyncio.get_running_loop().run_in_executor(None, copy)
+        await pipe.feed(body(chunks))
+        return await writer
+
+    sizes = in_thread(lambda: asyncio.run(run()))
+    assert target.read_bytes() == data
+    assert max(sizes) <= 1 << 20 and sum(sizes) == len(data)

@@ -23,7 +23,10 @@ from sealift.space import require_space
 MAX_LISTED = 500
 MAX_DEPTH = 3
 PIPE_LIMIT = 32 * 1024 * 1024  # bytes of an upload waiting for its import, at most
-MAX_IOV = 512  # pieces written by one pwritev (the system allows 1024)
+# Bytes per write. One large write (a pwritev of 8 MiB) makes the kernel allocate large
+# page-cache folios, which cost 2-5x the CPU of 256 KiB writes on this project's VMs
+# (measured: 0.5-2.9 s of system time per GiB against a steady 0.5 s).
+WRITE_PIECE = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -141,12 +144,12 @@ class BodyPipe(io.RawIOBase):
 
     def copy_to(self, fd: int, offset: int, count: int) -> int:
         """Write up to `count` bytes that have arrived into file `fd` at `offset`, straight
-        from the pieces received (TarReader.copy_data uses it: no copy of its own)."""
-        pieces = self._take(count)
-        n = sum(len(p) for p in pieces)
-        written = 0
-        while written < n:
-            written += os.pwritev(fd, _skip(pieces, written)[:MAX_IOV], offset + written)
+        from the pieces received (TarReader.copy_data uses it: no copy of its own), each
+        in a write of its own."""
+        n = 0
+        for piece in self._take(count):
+            for at in range(0, len(piece), WRITE_PIECE):
+                n += _pwrite_all(fd, piece[at : at + WRITE_PIECE], offset + n)
         return n
 
     def _take(self, count: int) -> list[memoryview]:
@@ -193,13 +196,11 @@ class BodyPipe(io.RawIOBase):
         self._loop.call_soon_threadsafe(self._room.set)
 
 
-def _skip(pieces: list[memoryview], n: int) -> list[memoryview]:
-    """`pieces` without their first `n` bytes."""
-    for i, piece in enumerate(pieces):
-        if n < len(piece):
-            return [piece[n:], *pieces[i + 1 :]]
-        n -= len(piece)
-    return []
+def _pwrite_all(fd: int, data: memoryview, offset: int) -> int:
+    done = 0
+    while done < len(data):
+        done += os.pwrite(fd, data[done:], offset + done)
+    return done
 
 
 def check_upload_space(staging: Path, length: int) -> None:
