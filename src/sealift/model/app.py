@@ -136,7 +136,7 @@ def coerce_value(kind: str, value: object, what: str = "value") -> ParameterValu
             raise ValueError(f"{what} {value!r} is not an integer")
         return value if kind == "boolean" else ("true" if value else "false")
     if not isinstance(value, (str, int, float)):
-        raise ValueError(f"{what} must be a {kind}, not {type(value).__name__}")
+        raise ValueError(f"{what} must be of type {kind}, not {type(value).__name__}")
     text = str(value).strip()
     if kind == "integer":
         if isinstance(value, float) or not text.lstrip("+-").isdigit():

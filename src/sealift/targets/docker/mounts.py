@@ -104,7 +104,7 @@ def ensure_config_volume(client: docker.DockerClient, instance: str, name: str) 
     owner = (found.attrs.get("Labels") or {}).get(L.INSTALLATION)
     if owner != instance:
         raise DeployError(
-            f"volume {name} belongs to {owner or 'something else than sealift'}, not to "
+            f"volume {name} belongs to {owner or 'something other than sealift'}, not to "
             f"{instance}: install under another --name"
         )
 

@@ -105,7 +105,7 @@ class Systemd:
         if done.returncode != 0 or problems:
             raise SystemdError(
                 f"systemd-analyze verify refused {unit}: "
-                f"{problems[0] if problems else done.returncode}; this is a bug of sealift"
+                f"{problems[0] if problems else done.returncode}; this is a bug in sealift"
             )
 
     def _verify_here(self, unit: str, text: str) -> subprocess.CompletedProcess[str]:
