@@ -126,7 +126,7 @@ def test_a_noexec_sealift_home_is_passed_over_for_the_user_cache(site: dict[str,
 def test_help_lists_the_site_commands(site: dict[str, Path]) -> None:
     done = site_run(site["dir"], site["pyz"], "--help")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Usage: sealift [OPTIONS] COMMAND")
+    assert done.stdout.startswith(f"Usage: python3 {site['pyz']}")  # what the site types
     for command in ("import", "install", "upgrade", "rollback", "status", "version"):
         assert f"  {command} " in done.stdout
 
@@ -158,6 +158,18 @@ def test_install_without_a_docker_engine_says_so_in_one_line(site: dict[str, Pat
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "Docker engine is not reachable" in errors[0]
     assert "Traceback" not in done.stderr
+
+
+def test_the_commands_an_error_suggests_are_as_this_site_types_them(
+    site: dict[str, Path],
+) -> None:
+    done = site_run(site["dir"], site["pyz"], "install", "nosuch:1.0.0")
+    assert done.returncode == 1
+    typed = f"python3 {site['pyz']}"
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: nosuch:1.0.0 is not in the market; `{typed} market list` shows what is, "
+        f"`{typed} publish` or `{typed} import` adds to it"
+    )
 
 
 def test_an_unsupported_machine_gets_one_line(site: dict[str, Path]) -> None:

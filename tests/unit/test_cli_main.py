@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from sealift.cli import commands
-from sealift.cli.main import cli
+from sealift.cli.main import cli, main
 
 
 def test_every_command_of_the_contract_is_there() -> None:
@@ -34,6 +34,18 @@ def test_unknown_command_is_one_line_with_a_hint() -> None:
     assert proc.stderr.strip().splitlines() == [
         "error: No such command 'instal'. (see `sealift --help`)"
     ]
+
+
+def test_suggested_commands_name_the_runtime_when_it_runs_sealift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Started as `python3 /media/usb/sealift.pyz`, an error suggests that, not `sealift`."""
+    monkeypatch.setattr(sys, "argv", ["/media/usb/sealift.pyz"])
+    with pytest.raises(SystemExit):
+        main(["--home", str(tmp_path), "rollback", "nosuch"])
+    said = capsys.readouterr().err
+    assert "`python3 /media/usb/sealift.pyz status`" in said, said
+    assert "`sealift " not in said
 
 
 def test_site_commands_do_not_import_the_registry_client() -> None:

@@ -16,6 +16,7 @@ import click
 
 from sealift.bundle.parts import parse_size
 from sealift.cli.context import Env
+from sealift.cli.main import as_typed
 from sealift.cli.options import platform_options
 from sealift.errors import BundleError
 from sealift.oci.descriptor import Platform
@@ -232,7 +233,7 @@ def _export_package(
         progress=_progress(),
     )
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {as_typed(warning)}", err=True)
     _step(f"wrote {output} ({human_size(result.size)}, {result.platform})")
 
 

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(args: list[str], debug: bool) -> None:
     try:
-        cli.main(args=args, prog_name="sealift", standalone_mode=False)
+        cli.main(args=args, prog_name=command_name(), standalone_mode=False)
     except click.exceptions.Abort:
         fail("interrupted; nothing was changed", 130)
     except click.UsageError as exc:
@@ -87,9 +87,22 @@ def run(args: list[str], debug: bool) -> None:
         raise
 
 
+def command_name() -> str:
+    """How sealift was started, for the commands its messages suggest: `sealift`, or
+    `python3 PATH/sealift.pyz` when the site runtime runs it."""
+    program = sys.argv[0] if sys.argv else ""
+    return f"python3 {program}" if program.endswith(".pyz") else "sealift"
+
+
+def as_typed(message: str) -> str:
+    """`message` with each suggested command (`sealift ...`) as this site types it."""
+    name = command_name()
+    return message if name == "sealift" else message.replace("`sealift ", f"`{name} ")
+
+
 def fail(message: str, code: int = 1, cause: BaseException | None = None) -> None:
     """Print `error: message` (and, when debugging, what `cause` was raised from); exit."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {as_typed(message)}", err=True)
     if cause is not None:
         from sealift.cli.debug import cause_chain
 
