@@ -8,6 +8,7 @@ import io
 import json
 import multiprocessing
 import os
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,36 @@ def test_the_host_site_packages_never_shadow_the_runtime() -> None:
         "/usr/lib/python3.11",
         "/usr/lib/python3.11/lib-dynload",
     ]
+
+
+def test_runtimes_no_start_used_for_a_month_are_removed_after_a_new_one(
+    tmp_path: Path,
+) -> None:
+    """After an extraction: the new runtime and the one used last always stay, the others
+    go once unused for 30 days; what is not an extracted runtime is never touched."""
+    base = tmp_path / "runtime"
+    now = time.time()
+    ages = {"a" * 16: 0, "b" * 16: 40, "c" * 16: 10, "d" * 16: 50, "e" * 16: 45}
+    for name, days in ages.items():
+        (base / name / "cp311-x86_64").mkdir(parents=True)
+        os.utime(base / name, (now - days * 86400, now - days * 86400))
+    (base / "sealift-0.1.0-0123.pyz").write_bytes(b"a built runtime of `runtime build`")
+    (base / "notes").mkdir()
+    os.utime(base / "notes", (now - 90 * 86400, now - 90 * 86400))
+    bootstrap.forget_old(str(base), "e" * 16)  # e was just extracted (its time is the zip's)
+    assert sorted(os.listdir(base)) == [
+        "a" * 16,
+        "c" * 16,
+        "e" * 16,
+        "notes",
+        "sealift-0.1.0-0123.pyz",
+    ]
+
+
+def test_a_start_marks_its_runtime_as_used(tmp_path: Path) -> None:
+    archive = fake_runtime(tmp_path)
+    env = {"SEALIFT_HOME": str(tmp_path / "home")}
+    found = Path(bootstrap.extracted(archive, RUNTIME, "cp311-x86_64", env))
+    os.utime(found.parent, (1, 1))
+    bootstrap.extracted(archive, RUNTIME, "cp311-x86_64", env)
+    assert found.parent.stat().st_mtime > time.time() - 60

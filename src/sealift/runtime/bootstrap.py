@@ -4,6 +4,7 @@
 """Start sealift from sealift.pyz: check the host, pick the set of wheels built for this
 Python and machine, extract it once into a per-user cache, and run the CLI from there."""
 
+import contextlib
 import os
 import sys
 
@@ -14,6 +15,8 @@ if MYPY:  # only for the type comments below
 RUNTIME = {}  # type: Dict[str, Any]  # sealift runtime build puts the manifest of the runtime here
 
 MIN_PYTHON = (3, 9, 2)
+KEEP_RUNTIMES = 2  # extracted runtimes always kept: the ones started last
+STALE_SECONDS = 30 * 86400  # others go once no start has used them for this long
 MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 
 
@@ -132,9 +135,12 @@ def extracted(archive, runtime, name, environ):
     for base in cache_candidates(archive, environ):
         final = os.path.join(base, runtime["id"], name)
         if os.path.isdir(final):
+            used(os.path.dirname(final))
             return final
         if usable(base):
-            return extract(archive, runtime, name, final)
+            extract(archive, runtime, name, final)
+            forget_old(base, runtime["id"])
+            return final
     raise SystemExit(
         "error: sealift.pyz found no writable directory that allows programs to extract its "
         "compiled parts into; set SEALIFT_HOME to one (tried %s)"
@@ -168,6 +174,35 @@ def extract(archive, runtime, name, final):
         if not os.path.isdir(final):
             raise
     return final
+
+
+def used(directory):
+    # type: (str) -> None
+    """Mark an extracted runtime as started now (its age is the time since its last use)."""
+    with contextlib.suppress(OSError):
+        os.utime(directory)
+
+
+def forget_old(base, keep):
+    # type: (str, str) -> None
+    """Remove the runtimes extracted under `base` that no start has used for STALE_SECONDS,
+    except `keep` and the KEEP_RUNTIMES used last. Run after a new one was extracted: each
+    takes ~60 MB, and a site that updates sealift often would fill its disk."""
+    import shutil
+    import time
+
+    dated = []
+    for entry in os.listdir(base):
+        path = os.path.join(base, entry)
+        if len(entry) == 16 and entry.strip("0123456789abcdef") == "" and entry != keep:
+            try:
+                dated.append((os.stat(path).st_mtime, path))
+            except OSError:
+                continue
+    dated.sort(reverse=True)
+    for mtime, path in dated[KEEP_RUNTIMES - 1 :]:
+        if time.time() - mtime > STALE_SECONDS:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def own_path(path, archive):
