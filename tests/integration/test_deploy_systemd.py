@@ -118,6 +118,9 @@ def test_the_shop_lives_its_whole_life_on_systemd(host: SystemdHost) -> None:
     follow = ["timeout", "5", "sealift", "--home", "/root/site", "logs", "shop", "api", "--follow"]
     followed = host.run(*follow, check=False)
     assert followed.returncode == 124 and "listening on :8081" in followed.stdout
+    assert followed.stderr.strip().splitlines()[-1] == "error: interrupted; nothing was changed"
+    readers = "for c in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $c; echo; done 2>/dev/null; true"
+    assert "journalctl" not in host.run("sh", "-c", readers).stdout  # none left behind
 
 
 def test_ports_in_use_are_refused_before_anything_changes(host: SystemdHost) -> None:

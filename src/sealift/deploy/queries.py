@@ -11,6 +11,7 @@ from typing import Any
 
 from sealift.deploy.context import Context
 from sealift.deploy.lock import installation_lock, is_locked
+from sealift.deploy.signals import terminations_interrupt
 from sealift.deploy.state import Revision
 from sealift.errors import LockedError
 from sealift.targets.base import ComponentStatus, DesiredComponent
@@ -103,7 +104,15 @@ def logs(
     ctx: Context, instance: str, component: str, *, tail: int = 100, follow: bool = False
 ) -> Iterator[str]:
     ctx.state.installation(instance)
-    return ctx.on(instance).target.logs(instance, component, tail, follow)
+    lines = ctx.on(instance).target.logs(instance, component, tail, follow)
+    return _until_terminated(lines) if follow else lines
+
+
+def _until_terminated(lines: Iterator[str]) -> Iterator[str]:
+    """A followed log ends on SIGTERM or SIGHUP as on Ctrl-C: the reader (a journalctl the
+    systemd driver started) is stopped, not left behind when sealift goes."""
+    with terminations_interrupt():
+        yield from lines
 
 
 __all__ = ["InstallationStatus", "history", "logs", "revision_json", "status"]
