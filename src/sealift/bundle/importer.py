@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -34,7 +33,7 @@ from sealift.errors import (
     StoreError,
 )
 from sealift.market import format as fmt
-from sealift.market.catalog import AppVersion, Market, preload_model_parser
+from sealift.market.catalog import AppVersion, Market, model_parser_loading
 from sealift.market.origin import NOT_VERIFIED, SIGNED, UNSIGNED, Origin
 from sealift.oci.descriptor import Descriptor
 from sealift.oci.layout import MAX_JSON, children_of, walk_graph
@@ -121,11 +120,28 @@ def _import(
     todo = _new_versions(market, head, result)
     log.debug("new versions: %s", ", ".join(a.ref for a in todo) or "none")
     _check_space(market, staging, head)
-    preload = _preload_model_parser() if todo else None
-    if reader.rewindable:
-        reader.rewind()
-        if reader.read_head().manifest_bytes != head.manifest_bytes:
-            raise BundleError(f"{reader.path.name} changed while it was read")
+    with model_parser_loading(bool(todo)) as model_parser_loaded:
+        if reader.rewindable:
+            reader.rewind()
+            if reader.read_head().manifest_bytes != head.manifest_bytes:
+                raise BundleError(f"{reader.path.name} changed while it was read")
+        _receive_or_clean_up(market, reader, head, staging, result, progress)
+        log.debug("%d blobs streamed, %d reused; committing", result.written, result.reused)
+        model_parser_loaded()
+        _commit(market, staging, head, todo, result)
+    return result
+
+
+def _receive_or_clean_up(
+    market: Market,
+    reader: BundleReader,
+    head: Head,
+    staging: Staging,
+    result: ImportResult,
+    progress: Progress,
+) -> None:
+    """Receive the blobs; on failure drop what is not verified (and, for a bundle that is
+    wrong, what this run wrote)."""
     fresh: list[str] = []
     try:
         _receive(market, reader, head, staging, fresh, result, progress)
@@ -140,22 +156,6 @@ def _import(
     except BaseException:
         staging.discard_pending()  # verified but not yet durable: redone on the next run
         raise
-    log.debug("%d blobs streamed, %d reused; committing", result.written, result.reused)
-    if preload is not None:
-        preload.join()
-    _commit(market, staging, head, todo, result)
-    return result
-
-
-def _preload_model_parser() -> threading.Thread:
-    """Registering validates each model: its parser loads while the blobs stream. The
-    import joins the thread before it registers: a Ctrl-C that lands while the main
-    thread waits on a module lock another thread holds can leave the import system
-    locked for good (a hung process), and Thread.join is safe to interrupt. The thread
-    is a daemon so that an interrupted import never waits for it on the way out."""
-    thread = threading.Thread(target=preload_model_parser, name="preload-model", daemon=True)
-    thread.start()
-    return thread
 
 
 def _check_space(market: Market, staging: Staging, head: Head) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,8 @@ from sealift.oci.storecheck import StoreReport, check_layout
 if TYPE_CHECKING:
     from sealift.model.app import AppModel
 
+PRELOAD_WAIT = 10.0  # seconds a failed import waits for the model parser's thread
+
 __all__ = [
     "APP_ARTIFACT",
     "APP_CONFIG",
@@ -30,6 +34,7 @@ __all__ = [
     "ComponentImage",
     "Market",
     "Origin",
+    "model_parser_loading",
     "version_details",
     "version_summary",
 ]
@@ -284,9 +289,30 @@ def parse_stored_model(data: Mapping[str, Any]) -> AppModel:
     return from_json(dict(data))
 
 
-def preload_model_parser() -> None:
-    """Load what parse_stored_model needs (run in a thread beside slow I/O)."""
+def _load_model_parser() -> None:
     import sealift.model.normal  # noqa: F401
+
+
+@contextlib.contextmanager
+def model_parser_loading(needed: bool) -> Iterator[Callable[[], None]]:
+    """Registering validates each model: its parser (~0.2 s of imports) loads in a thread
+    while the blobs stream; the block calls what it yields before it registers.
+
+    That call joins the thread, because a Ctrl-C that lands while the main thread waits
+    on a module lock the other thread holds can leave the import system locked for good
+    (a hung process), and Thread.join is safe to interrupt. On the way out of a failed
+    import the thread is given PRELOAD_WAIT seconds to finish: the interpreter must not
+    end while it is inside pydantic's compiled core (that aborts the process), nor wait
+    forever for it (it is a daemon)."""
+    if not needed:
+        yield lambda: None
+        return
+    thread = threading.Thread(target=_load_model_parser, name="preload-model", daemon=True)
+    thread.start()
+    try:
+        yield thread.join
+    finally:
+        thread.join(PRELOAD_WAIT)
 
 
 def version_summary(app: AppVersion) -> dict[str, Any]:
