@@ -7,6 +7,7 @@ absolute path, no symlink)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import threading
@@ -70,13 +71,6 @@ class ImportStopped(Exception):
     """The import reading an upload ended before the upload did (its job says why)."""
 
 
-class UploadBrokeOff(UsageError):
-    """Raised in the import's thread when the browser went away midway."""
-
-    def __init__(self) -> None:
-        super().__init__("the upload broke off; choose the file again: what was verified is kept")
-
-
 class BodyPipe(io.RawIOBase):
     """A request's body as a file that an import reads in its own thread while the event
     loop receives the body: at most `limit` bytes wait in between, so the import runs at
@@ -122,7 +116,8 @@ class BodyPipe(io.RawIOBase):
             return True
 
     def break_off(self) -> None:
-        """The body will not come whole: the reader gets UploadBrokeOff."""
+        """The body will not come whole: the reader gets StreamBrokeOff (the import keeps
+        what it verified)."""
         with self._cond:
             self._error = StreamBrokeOff(
                 "the upload broke off; choose the file again: what was verified is kept"
@@ -171,7 +166,7 @@ class BodyPipe(io.RawIOBase):
             self._size -= n
             if self._waiting and self._size <= self._limit // 2:
                 self._waiting = False
-                self._loop.call_soon_threadsafe(self._room.set)
+                self._wake_feed()
             return pieces
 
     def read(self, size: int = -1) -> bytes:
@@ -193,7 +188,11 @@ class BodyPipe(io.RawIOBase):
             self._stopped = True
             self._chunks.clear()
             self._size = 0
-        self._loop.call_soon_threadsafe(self._room.set)
+        self._wake_feed()
+
+    def _wake_feed(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the server's loop has closed: none waits
+            self._loop.call_soon_threadsafe(self._room.set)
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> int:
