@@ -35,6 +35,8 @@ from sealift.web.uploads import (
     offered_files,
 )
 
+KEEP_UPLOADS = 100  # uploads whose job the console can still name
+
 
 def _market(console: Console) -> Market:
     return Market(console.settings.home / "store")
@@ -102,7 +104,7 @@ async def upload_action(request: Request) -> Response:
     pipe = BodyPipe(asyncio.get_running_loop())
     name = Path(request.query_params.get("name", "")).name or "bundle.tar"
     job = _start_import(console, name, partial(_import_upload, pipe, name, length), pipe.stop)
-    console.upload_jobs[request.query_params.get("key", "")] = job.id
+    _remember_upload(console, request.query_params.get("key", ""), job.id)
     try:
         await pipe.feed(request.stream())
     except ClientDisconnect:
@@ -111,6 +113,14 @@ async def upload_action(request: Request) -> Response:
     except ImportStopped:
         pass  # the import failed early; its job says why (console.js looks when the answer is lost)
     return JSONResponse({"job": job.id, "url": f"/jobs/{job.id}"})
+
+
+def _remember_upload(console: Console, key: str, job: str) -> None:
+    """Which job an upload started, for the page that lost the answer (the last ones)."""
+    if key:
+        console.upload_jobs[key] = job
+        for old in list(console.upload_jobs)[:-KEEP_UPLOADS]:
+            del console.upload_jobs[old]
 
 
 def _import_upload(
