@@ -270,6 +270,7 @@ class HangingProxy:
 
     def __init__(self, path: Path, upstream: str = "/var/run/docker.sock") -> None:
         self.hang = threading.Event()
+        self.hang_at = b""  # set: hang when a request that contains these bytes comes
         self.upstream = upstream
         self.server = socket.socket(socket.AF_UNIX)
         self.server.bind(str(path))
@@ -290,6 +291,9 @@ class HangingProxy:
     def _pump(self, source: socket.socket, dest: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
+                if self.hang_at and self.hang_at in data:  # the call that makes it hang
+                    self.hang_at = b""
+                    self.hang.set()
                 while self.hang.is_set():
                     time.sleep(0.05)
                 dest.sendall(data)
@@ -306,14 +310,17 @@ def test_engine_that_stops_answering_mid_upgrade(
     home, instance, port = site
     install(home, instance, port)
     proxy = HangingProxy(tmp_path / "engine.sock")
+    proxy.hang_at = b"/start HTTP/1.1"  # the upgrade's first container start, mid-upgrade
     upgrade = subprocess.Popen(
         sealift_command(home, "upgrade", instance, "1.1.0", "--timeout", "4s"),
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/engine.sock"},
     )
-    wait_pending(home, instance)
-    proxy.hang.set()
+    deadline = time.monotonic() + 60
+    while not proxy.hang.is_set():
+        assert time.monotonic() < deadline and upgrade.poll() is None, "it never started one"
+        time.sleep(0.02)
     started = time.monotonic()
     time.sleep(6)
     proxy.hang.clear()
