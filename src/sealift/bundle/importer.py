@@ -53,8 +53,12 @@ class ImportResult:
     written: int = 0  # blobs streamed from the bundle
     reused: int = 0  # blobs already in the store or in staging
     bytes_written: int = 0
-    signed_by: str = ""
     origin: Origin = field(default_factory=Origin)  # what the market records of its versions
+
+    @property
+    def signed_by(self) -> str:
+        """The fingerprint of the key that verified the signature ("" when none did)."""
+        return self.origin.key
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,6 @@ def _import(
     progress.note("checking the bundle's structure")
     head = reader.read_head()
     result.origin = _check_signature(head, options, reader.path.name)
-    result.signed_by = result.origin.key
     if reader.rewindable:
         reader.scan_blobs(head)
         log.debug("%s: structure checked, %d blobs", reader.path, len(head.manifest.blobs))
